@@ -1,0 +1,2 @@
+//! Presigning benchmarks (written next).
+fn main() {}

@@ -1,0 +1,289 @@
+//! `lambda_http` handlers: the blog's `GET /uploads`, a POST-policy variant, and the
+//! multipart calls.
+//!
+//! Each handler reads the client's parameters from the query string (`contentType`, `size`,
+//! `checksumSha256`) or a JSON body, scopes keys to the caller when an authorizer passed JWT
+//! claims, and answers JSON: the result with 200, or `{"code", "message"}` with the
+//! error's status.
+
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+use crate::Error;
+use crate::multipart::UploadedPart;
+use crate::uploader::{UploadRequest, Uploader};
+
+/// Serves upload URLs over HTTP with an [`Uploader`].
+#[derive(Debug)]
+pub struct UploadHandler {
+    uploader: Uploader,
+    scope_claim: Option<String>,
+    require_scope: bool,
+}
+
+impl UploadHandler {
+    /// A handler that signs with `uploader` and scopes keys by the JWT `sub` claim when an
+    /// authorizer supplies one.
+    pub fn new(uploader: Uploader) -> Self {
+        Self {
+            uploader,
+            scope_claim: Some("sub".into()),
+            require_scope: false,
+        }
+    }
+
+    /// Scopes keys by another claim (such as `username`), or by none.
+    #[must_use]
+    pub fn scope_claim(mut self, claim: Option<&str>) -> Self {
+        self.scope_claim = claim.map(str::to_owned);
+        self
+    }
+
+    /// Refuses requests without the scope claim (401) instead of using the bare prefix.
+    #[must_use]
+    pub fn require_scope(mut self, yes: bool) -> Self {
+        self.require_scope = yes;
+        self
+    }
+
+    /// The uploader.
+    pub fn uploader(&self) -> &Uploader {
+        &self.uploader
+    }
+
+    /// `GET /uploads?contentType=image/jpeg&size=1234`: a presigned PUT as
+    /// `{"uploadURL", "Key", "method", "headers", "expiresAt"}`.
+    pub async fn presigned_put(&self, request: &Request) -> Response<Body> {
+        let result = async {
+            let req = self.upload_request(request)?;
+            self.uploader.presign_put(&req).await
+        };
+        respond(result.await)
+    }
+
+    /// `GET /uploads/post?contentType=image/jpeg`: a presigned POST form as
+    /// `{"key", "url", "fields", "expiresAt"}`.
+    pub async fn presigned_post(&self, request: &Request) -> Response<Body> {
+        let result = async {
+            let req = self.upload_request(request)?;
+            self.uploader.presign_post(&req).await
+        };
+        respond(result.await)
+    }
+
+    /// The scope of the caller: the configured claim of a JWT authorizer, if any.
+    ///
+    /// Returns [`Error::Unauthorized`] when the scope is required and absent.
+    pub fn scope(&self, request: &Request) -> Result<Option<String>, Error> {
+        let scope = self
+            .scope_claim
+            .as_deref()
+            .and_then(|claim| jwt_claim(request, claim));
+        if scope.is_none() && self.require_scope {
+            return Err(Error::Unauthorized);
+        }
+        Ok(scope)
+    }
+
+    fn upload_request(&self, request: &Request) -> Result<UploadRequest, Error> {
+        let mut req = upload_request_from_query(request.query_string_parameters_ref())?;
+        req.scope = self.scope(request)?;
+        Ok(req)
+    }
+}
+
+#[cfg(feature = "s3")]
+impl UploadHandler {
+    /// `POST /multipart` with `{"contentType", "size"}`: creates an upload, answering
+    /// `{"uploadId", "key", "plan"}`.
+    pub async fn create_multipart(
+        &self,
+        client: &aws_sdk_s3::Client,
+        request: &Request,
+    ) -> Response<Body> {
+        let result = async {
+            let mut req: UploadRequest = json_body(request)?;
+            req.scope = self.scope(request)?;
+            self.uploader.create_multipart(client, &req).await
+        };
+        respond(result.await)
+    }
+
+    /// `GET /multipart/sign?key=..&uploadId=..&partNumbers=1,2,3`: presigned part URLs as
+    /// `[{"partNumber", "url"}]`.
+    pub async fn sign_parts(&self, request: &Request) -> Response<Body> {
+        let result = async {
+            let q = request.query_string_parameters_ref();
+            let (key, upload_id) = (param(q, "key")?, param(q, "uploadId")?);
+            let numbers = param(q, "partNumbers")?
+                .split(',')
+                .map(|n| n.trim().parse::<u32>())
+                .collect::<Result<Vec<u32>, _>>()
+                .map_err(|_| Error::InvalidRequest("partNumbers must be numbers".into()))?;
+            let scope = self.scope(request)?;
+            self.uploader
+                .sign_parts(key, upload_id, &numbers, scope.as_deref())
+                .await
+        };
+        respond(result.await)
+    }
+
+    /// `GET /multipart/parts?key=..&uploadId=..`: the parts S3 holds, as
+    /// `[{"PartNumber", "ETag", "Size"}]`.
+    pub async fn list_parts(
+        &self,
+        client: &aws_sdk_s3::Client,
+        request: &Request,
+    ) -> Response<Body> {
+        let result = async {
+            let q = request.query_string_parameters_ref();
+            let scope = self.scope(request)?;
+            self.uploader
+                .list_parts(
+                    client,
+                    param(q, "key")?,
+                    param(q, "uploadId")?,
+                    scope.as_deref(),
+                )
+                .await
+        };
+        respond(result.await)
+    }
+
+    /// `POST /multipart/complete` with `{"key", "uploadId", "parts": [{"PartNumber", "ETag"}]}`.
+    pub async fn complete_multipart(
+        &self,
+        client: &aws_sdk_s3::Client,
+        request: &Request,
+    ) -> Response<Body> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Complete {
+            key: String,
+            upload_id: String,
+            parts: Vec<UploadedPart>,
+        }
+        let result = async {
+            let body: Complete = json_body(request)?;
+            let scope = self.scope(request)?;
+            self.uploader
+                .complete_multipart(
+                    client,
+                    &body.key,
+                    &body.upload_id,
+                    &body.parts,
+                    scope.as_deref(),
+                )
+                .await
+        };
+        respond(result.await)
+    }
+
+    /// `DELETE /multipart?key=..&uploadId=..`: aborts the upload, answering `{}`.
+    pub async fn abort_multipart(
+        &self,
+        client: &aws_sdk_s3::Client,
+        request: &Request,
+    ) -> Response<Body> {
+        let result = async {
+            let q = request.query_string_parameters_ref();
+            let scope = self.scope(request)?;
+            self.uploader
+                .abort_multipart(
+                    client,
+                    param(q, "key")?,
+                    param(q, "uploadId")?,
+                    scope.as_deref(),
+                )
+                .await
+                .map(|()| serde_json::json!({}))
+        };
+        respond(result.await)
+    }
+}
+
+/// Reads `contentType`, `size` and `checksumSha256` from a query string.
+///
+/// Returns [`Error::InvalidRequest`] for a size that is not a number.
+pub fn upload_request_from_query(query: Option<&QueryMap>) -> Result<UploadRequest, Error> {
+    let get = |name: &str| query.and_then(|q| q.first(name)).map(str::to_owned);
+    let size =
+        match get("size") {
+            None => None,
+            Some(s) => Some(s.parse::<u64>().map_err(|_| {
+                Error::InvalidRequest(format!("size {s:?} is not a number of bytes"))
+            })?),
+        };
+    Ok(UploadRequest {
+        content_type: get("contentType"),
+        size,
+        checksum_sha256: get("checksumSha256"),
+        ..UploadRequest::default()
+    })
+}
+
+/// A claim of the JWT an API Gateway authorizer verified: HTTP APIs' JWT authorizer
+/// (`authorizer.jwt.claims`), or a REST API's Cognito authorizer (`authorizer.claims`).
+pub fn jwt_claim(request: &Request, claim: &str) -> Option<String> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx
+            .authorizer
+            .as_ref()?
+            .jwt
+            .as_ref()?
+            .claims
+            .get(claim)
+            .cloned(),
+        RequestContext::ApiGatewayV1(ctx) => {
+            match ctx.authorizer.fields.get("claims")?.get(claim)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
+fn param<'a>(query: Option<&'a QueryMap>, name: &str) -> Result<&'a str, Error> {
+    query
+        .and_then(|q| q.first(name))
+        .ok_or_else(|| Error::InvalidRequest(format!("the `{name}` parameter is required")))
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, Error> {
+    serde_json::from_slice(request.body().as_ref())
+        .map_err(|e| Error::InvalidRequest(format!("the body is not the expected JSON: {e}")))
+}
+
+/// Turns a result into a JSON response: 200 with the value, or the error's status and
+/// `{"code", "message"}`. Server errors are logged; their details stay out of the body.
+pub fn respond<T: Serialize>(result: Result<T, Error>) -> Response<Body> {
+    let (status, body) = match result.map(|v| serde_json::to_string(&v)) {
+        Ok(Ok(json)) => (200, json),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "could not serialize the response");
+            let body = r#"{"code":"InternalError","message":"the response could not be written"}"#;
+            (500, body.to_owned())
+        }
+        Err(e) => {
+            if e.is_client_error() {
+                tracing::info!(code = e.code(), error = %e, "upload refused");
+            } else {
+                tracing::error!(code = e.code(), error = ?e, "upload failed");
+            }
+            (e.status(), e.to_json().to_string())
+        }
+    };
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,207 @@
+//! Run with `cargo xtask demo` (it starts the local AWS emulator and sets
+//! `LAMBDAKIT_EMULATOR_URL`).
+//!
+//! The blog's flow end to end, with no AWS account: the Lambda handler answers the sample
+//! `GET /uploads` event with a presigned PUT, the "browser" PUTs a real photo to it, and the
+//! object is read back from the emulator; then the same with a presigned POST form; then a
+//! request over the size limit is refused.
+
+use std::path::PathBuf;
+
+use lambda_http::Body;
+use lambdakit_test_support::{emulator, fixture, http, workspace_root};
+use serde_json::Value;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn say(msg: &str) {
+    println!("  {msg}");
+}
+
+async fn invoke(
+    handler: &lambdakit_upload::lambda::UploadHandler,
+    event: &str,
+    query: &[(&str, &str)],
+) -> Result<(u16, Value)> {
+    let mut event: Value =
+        serde_json::from_slice(&fixture(format!("examples/s3-uploader/events/{event}")))?;
+    if !query.is_empty() {
+        let map: serde_json::Map<String, Value> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect();
+        event["queryStringParameters"] = Value::Object(map);
+        // lambda_http reads the raw query string, as API Gateway sends both.
+        let raw: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        event["rawQueryString"] = Value::String(raw.join("&"));
+    }
+    let request = lambda_http::request::from_str(&event.to_string())?;
+    let response = example_s3_uploader::route(handler, request).await;
+    let body = match response.body() {
+        Body::Text(t) => t.clone(),
+        Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    };
+    Ok((response.status().as_u16(), serde_json::from_str(&body)?))
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> Result {
+    let url = emulator::url();
+    let out: PathBuf = std::env::var_os("LAMBDAKIT_DEMO_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/demo"))
+        .join("s3-uploader");
+    std::fs::create_dir_all(&out)?;
+    let s3 = emulator::s3();
+    let bucket = emulator::bucket(&s3, "demo-uploads").await;
+    say(&format!(
+        "created bucket {bucket} (with CORS) in the emulator at {url}"
+    ));
+
+    let env = |name: &str| -> Option<String> {
+        match name {
+            "UPLOAD_BUCKET" => Some(bucket.clone()),
+            "AWS_REGION" => Some(emulator::REGION.into()),
+            "S3_ENDPOINT_URL" => Some(url.clone()),
+            _ => None,
+        }
+    };
+    let handler = example_s3_uploader::handler_from_env(&emulator::sdk_config(), env)?;
+    let photo = fixture("fixtures/images/grace_hopper.jpg");
+    let size = photo.len().to_string();
+
+    // 1. The blog's flow: GET /uploads, then PUT.
+    let (status, body) = invoke(
+        &handler,
+        "get-uploads.json",
+        &[("contentType", "image/jpeg"), ("size", &size)],
+    )
+    .await?;
+    std::fs::write(
+        out.join("get-uploads.json"),
+        serde_json::to_vec_pretty(&body)?,
+    )?;
+    say(&format!("GET /uploads -> {status}, key {}", body["Key"]));
+    let headers: Vec<(String, String)> = body["headers"]
+        .as_object()
+        .map(|h| {
+            h.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let put = http::put(
+        body["uploadURL"].as_str().ok_or("no uploadURL")?,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &photo,
+    );
+    say(&format!(
+        "PUT {} bytes to the presigned URL -> {}",
+        photo.len(),
+        put.status
+    ));
+    let key = body["Key"].as_str().ok_or("no Key")?;
+    let stored = emulator::object(&s3, &bucket, key)
+        .await
+        .ok_or("the object is missing")?;
+    if stored != photo {
+        return Err("the stored object differs from the uploaded file".into());
+    }
+    let put_copy = out.join("put-object.jpg");
+    std::fs::write(&put_copy, &stored)?;
+    say(&format!(
+        "s3://{bucket}/{key} holds the same {} bytes (copy: {})",
+        stored.len(),
+        put_copy.display()
+    ));
+
+    // 2. The POST-policy variant: GET /uploads/post, then a multipart/form-data POST.
+    let (status, body) = invoke(
+        &handler,
+        "get-uploads-post.json",
+        &[("contentType", "image/jpeg")],
+    )
+    .await?;
+    std::fs::write(
+        out.join("get-uploads-post.json"),
+        serde_json::to_vec_pretty(&body)?,
+    )?;
+    say(&format!(
+        "GET /uploads/post -> {status}, key {}",
+        body["key"]
+    ));
+    let fields: Vec<(String, String)> = body["fields"]
+        .as_object()
+        .map(|h| {
+            h.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let post = http::post_form(
+        body["url"].as_str().ok_or("no url")?,
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        "grace_hopper.jpg",
+        "image/jpeg",
+        &photo,
+    );
+    say(&format!("POST form with the file -> {}", post.status));
+    let key = body["key"].as_str().ok_or("no key")?;
+    let stored = emulator::object(&s3, &bucket, key)
+        .await
+        .ok_or("the POSTed object is missing")?;
+    if stored != photo {
+        return Err("the POSTed object differs from the uploaded file".into());
+    }
+    let post_copy = out.join("post-object.jpg");
+    std::fs::write(&post_copy, &stored)?;
+    say(&format!(
+        "s3://{bucket}/{key} holds the same {} bytes (copy: {})",
+        stored.len(),
+        post_copy.display()
+    ));
+
+    // 3. What the blog's Lambda would have signed, refused up front.
+    let (status, body) = invoke(
+        &handler,
+        "get-uploads.json",
+        &[("contentType", "image/jpeg"), ("size", "52428800")],
+    )
+    .await?;
+    say(&format!(
+        "GET /uploads for 50 MiB -> {status} {}",
+        body["code"]
+    ));
+    let (status, body) = invoke(
+        &handler,
+        "get-uploads.json",
+        &[("contentType", "text/html"), ("size", "10")],
+    )
+    .await?;
+    say(&format!(
+        "GET /uploads for text/html -> {status} {}",
+        body["code"]
+    ));
+
+    println!(
+        "s3-uploader: uploaded fixtures/images/grace_hopper.jpg through a presigned PUT and a presigned POST; output in {}",
+        out.display()
+    );
+    Ok(())
+}

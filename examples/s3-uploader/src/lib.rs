@@ -1,0 +1,83 @@
+//! The blog's S3 uploader, wired from environment variables.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `UPLOAD_BUCKET` | required | the bucket uploads go to |
+//! | `AWS_REGION` | from the Lambda environment | the bucket's region |
+//! | `UPLOAD_PREFIX` | `uploads/` | key prefix; with a JWT authorizer, keys go under `prefix/<sub>/` |
+//! | `ALLOWED_TYPES` | `image/jpeg` | comma-separated content types |
+//! | `MAX_UPLOAD_BYTES` | `10485760` | the largest upload |
+//! | `URL_EXPIRY_SECONDS` | `300` | how long URLs work |
+//! | `REQUIRE_SIZE` | `true` | whether `GET /uploads` needs `size` (S3 then enforces it) |
+//! | `S3_ENDPOINT_URL` | AWS | another S3 endpoint, such as the local emulator (path style) |
+
+use std::time::Duration;
+
+use lambda_http::{Body, Request, Response};
+use lambdakit_upload::lambda::{UploadHandler, respond};
+use lambdakit_upload::{ContentTypes, Error, Presigner, Uploader};
+
+/// Builds the handler from `env` (a lookup such as `std::env::var`) and the SDK config.
+///
+/// Returns [`Error::InvalidRequest`] (or the builders' errors) for missing or bad settings.
+pub fn handler_from_env(
+    config: &aws_config::SdkConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<UploadHandler, Error> {
+    let bucket = env("UPLOAD_BUCKET")
+        .ok_or_else(|| Error::InvalidRequest("UPLOAD_BUCKET is not set".into()))?;
+    let region = env("AWS_REGION")
+        .or_else(|| config.region().map(ToString::to_string))
+        .ok_or_else(|| Error::InvalidRequest("AWS_REGION is not set".into()))?;
+    let number = |name: &str, default: u64| -> Result<u64, Error> {
+        env(name).map_or(Ok(default), |v| {
+            v.trim()
+                .parse()
+                .map_err(|_| Error::InvalidRequest(format!("{name}={v:?} is not a number")))
+        })
+    };
+    let mut presigner = Presigner::builder().bucket(bucket).region(region);
+    if let Some(endpoint) = env("S3_ENDPOINT_URL") {
+        presigner = presigner.endpoint_url(endpoint).force_path_style(true);
+    }
+    let mut types = ContentTypes::new();
+    for t in env("ALLOWED_TYPES")
+        .unwrap_or_else(|| "image/jpeg".into())
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        types = types.allow(t)?;
+    }
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| Error::InvalidRequest("no AWS credentials provider".into()))?;
+    let uploader = Uploader::builder()
+        .presigner(presigner.build()?)
+        .content_types(types)
+        .prefix(env("UPLOAD_PREFIX").unwrap_or_else(|| "uploads/".into()))
+        .size_range(1, number("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)?)
+        .expires_in(Duration::from_secs(number("URL_EXPIRY_SECONDS", 300)?))
+        .require_size(env("REQUIRE_SIZE").is_none_or(|v| v != "false"))
+        .credentials_provider(provider)
+        .build()?;
+    Ok(UploadHandler::new(uploader))
+}
+
+/// Routes the HTTP API's requests: `GET /uploads` (presigned PUT, the blog's route) and
+/// `GET /uploads/post` (presigned POST form).
+pub async fn route(handler: &UploadHandler, request: Request) -> Response<Body> {
+    let path = request.uri().path().trim_end_matches('/').to_owned();
+    match (request.method().as_str(), path.as_str()) {
+        ("GET", "/uploads") => handler.presigned_put(&request).await,
+        ("GET", "/uploads/post") => handler.presigned_post(&request).await,
+        _ => {
+            let mut response = respond::<()>(Err(Error::InvalidRequest(format!(
+                "no route for {} {path}",
+                request.method()
+            ))));
+            *response.status_mut() = lambda_http::http::StatusCode::NOT_FOUND;
+            response
+        }
+    }
+}
