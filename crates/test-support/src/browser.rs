@@ -111,7 +111,7 @@ impl Browser {
     /// # Panics
     /// When the DevTools endpoint does not answer.
     pub fn open(&self, url: &str) -> Page {
-        let endpoint = format!("http://127.0.0.1:{}/json/new?{url}", self.port);
+        let endpoint = format!("http://127.0.0.1:{}/json/new?about:blank", self.port);
         let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
         let target: Value = agent
             .put(&endpoint)
@@ -124,8 +124,10 @@ impl Browser {
             .unwrap_or_else(|| panic!("no debugger URL in {target}"));
         let (ws, _) = tungstenite::connect(ws_url).unwrap_or_else(|e| panic!("connect: {e}"));
         let mut page = Page { ws, next_id: 0 };
+        page.call("Page.navigate", json!({ "url": url }));
+        let target = serde_json::to_string(url).unwrap_or_default();
         page.wait_for(
-            "document.readyState === 'complete'",
+            &format!("location.href === {target} && document.readyState === 'complete'"),
             Duration::from_secs(30),
         );
         page

@@ -24,12 +24,18 @@ pub const SECRET_ACCESS_KEY: &str = "testing";
 /// When `LAMBDAKIT_EMULATOR_URL` is unset or nothing listens there: emulator tests are never
 /// skipped. Run them with `cargo xtask test`, which starts the emulator.
 pub fn url() -> String {
-    let url = std::env::var(ENV).unwrap_or_else(|_| {
-        panic!(
+    check_url(std::env::var(ENV).ok()).unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// Checks an emulator URL: set, and something listening there. The error names the command
+/// that starts the emulator.
+pub fn check_url(url: Option<String>) -> Result<String, String> {
+    let url = url.ok_or_else(|| {
+        format!(
             "{ENV} is not set: this test needs the local AWS emulator. \
              Run the tests with `cargo xtask test`, which starts it."
         )
-    });
+    })?;
     let authority = url
         .split_once("://")
         .map(|(_, rest)| rest.trim_end_matches('/'))
@@ -39,12 +45,14 @@ pub fn url() -> String {
         .ok()
         .and_then(|mut addrs| addrs.next())
         .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok());
-    assert!(
-        reachable,
-        "the local AWS emulator at {url} is not reachable. \
-         Run the tests with `cargo xtask test`, which starts it."
-    );
-    url
+    if reachable {
+        Ok(url)
+    } else {
+        Err(format!(
+            "the local AWS emulator at {url} is not reachable. \
+             Run the tests with `cargo xtask test`, which starts it."
+        ))
+    }
 }
 
 /// The dummy credentials the emulator accepts.
@@ -129,5 +137,26 @@ pub async fn object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<
         ),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => None,
         Err(e) => panic!("get {bucket}/{key}: {e:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_emulator_fails_naming_the_test_command() {
+        let unset = check_url(None).expect_err("unset");
+        assert!(unset.contains("cargo xtask test"), "{unset}");
+        // A port nothing listens on: bind one, then free it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("port");
+        let down = check_url(Some(format!("http://127.0.0.1:{port}"))).expect_err("down");
+        assert!(
+            down.contains("not reachable") && down.contains("cargo xtask test"),
+            "{down}"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod browser;
 pub mod emulator;
 pub mod gateway;
 pub mod http;
+pub mod s3_rules;
 
 use std::path::{Path, PathBuf};
 

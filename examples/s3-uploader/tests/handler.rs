@@ -1,0 +1,136 @@
+//! The Lambda handler on the sample API Gateway events in `events/`, against the emulator.
+
+use lambda_http::Body;
+use lambdakit_test_support::{emulator, fixture};
+use serde_json::Value;
+
+fn handler(bucket: &str) -> lambdakit_upload::lambda::UploadHandler {
+    let url = emulator::url();
+    let bucket = bucket.to_owned();
+    example_s3_uploader::handler_from_env(&emulator::sdk_config(), move |name| match name {
+        "UPLOAD_BUCKET" => Some(bucket.clone()),
+        "S3_ENDPOINT_URL" => Some(url.clone()),
+        _ => None,
+    })
+    .expect("handler")
+}
+
+async fn invoke(
+    handler: &lambdakit_upload::lambda::UploadHandler,
+    event: &str,
+    edit: impl FnOnce(&mut Value),
+) -> (u16, Value) {
+    let mut event: Value =
+        serde_json::from_slice(&fixture(format!("examples/s3-uploader/events/{event}")))
+            .expect("event");
+    edit(&mut event);
+    let request = lambda_http::request::from_str(&event.to_string()).expect("request");
+    let response = example_s3_uploader::route(handler, request).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let Body::Text(text) = response.body() else {
+        panic!("a JSON text body")
+    };
+    (
+        response.status().as_u16(),
+        serde_json::from_str(text).expect("json"),
+    )
+}
+
+#[tokio::test]
+async fn sample_events_get_presigned_urls() {
+    let h = handler("sample-bucket");
+    let (status, body) = invoke(&h, "get-uploads.json", |_| {}).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["uploadURL"]
+            .as_str()
+            .expect("url")
+            .contains("/sample-bucket/uploads/")
+    );
+    assert_eq!(body["headers"]["content-length"], "61306");
+    assert_eq!(body["method"], "PUT");
+
+    let (status, body) = invoke(&h, "get-uploads-post.json", |_| {}).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["fields"]["key"], body["key"]);
+    assert_eq!(body["fields"]["Content-Type"], "image/jpeg");
+}
+
+#[tokio::test]
+async fn jwt_claims_scope_keys_per_user() {
+    let h = handler("sample-bucket");
+    let (status, body) = invoke(&h, "get-uploads-jwt.json", |_| {}).await;
+    assert_eq!(status, 200, "{body}");
+    let key = body["Key"].as_str().expect("key");
+    assert!(
+        key.starts_with("uploads/7f3c9a52-1e7b-4f0e-9d55-1b1f2a6c9e01/"),
+        "{key}"
+    );
+
+    // A subject that tries to climb out of its prefix is refused.
+    let (status, body) = invoke(&h, "get-uploads-jwt.json", |e| {
+        e["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = "..".into();
+    })
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "InvalidKey");
+}
+
+#[tokio::test]
+async fn bad_requests_get_typed_errors() {
+    let h = handler("sample-bucket");
+    let cases: [(&str, &str, u16, &str); 4] = [
+        (
+            "contentType=image%2Fjpeg&size=lots",
+            "GET",
+            400,
+            "InvalidRequest",
+        ),
+        ("contentType=image%2Fjpeg", "GET", 400, "InvalidRequest"),
+        (
+            "contentType=image%2Fgif&size=10",
+            "GET",
+            415,
+            "UnsupportedContentType",
+        ),
+        (
+            "contentType=image%2Fjpeg&size=999999999",
+            "GET",
+            413,
+            "TooLarge",
+        ),
+    ];
+    for (query, method, status, code) in cases {
+        let (got, body) = invoke(&h, "get-uploads.json", |e| {
+            e["rawQueryString"] = query.into();
+            e["requestContext"]["http"]["method"] = method.into();
+        })
+        .await;
+        assert_eq!(
+            (got, body["code"].as_str()),
+            (status, Some(code)),
+            "{query}: {body}"
+        );
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let (status, _) = invoke(&h, "get-uploads.json", |e| {
+        e["rawPath"] = "/elsewhere".into();
+        e["requestContext"]["http"]["path"] = "/elsewhere".into();
+    })
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn configuration_errors_are_reported() {
+    let config = emulator::sdk_config();
+    let err = example_s3_uploader::handler_from_env(&config, |_| None).expect_err("no bucket");
+    assert!(err.to_string().contains("UPLOAD_BUCKET"), "{err}");
+    let err = example_s3_uploader::handler_from_env(&config, |n| match n {
+        "UPLOAD_BUCKET" => Some("b-1".into()),
+        "MAX_UPLOAD_BYTES" => Some("ten".into()),
+        _ => None,
+    })
+    .expect_err("bad number");
+    assert!(err.to_string().contains("MAX_UPLOAD_BYTES"), "{err}");
+}
