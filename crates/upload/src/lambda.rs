@@ -5,6 +5,28 @@
 //! `checksumSha256`) or a JSON body, scopes keys to the caller when an authorizer passed JWT
 //! claims, and answers JSON: the result with 200, or `{"code", "message"}` with the
 //! error's status.
+//!
+//! ```rust,no_run
+//! use lambda_http::{run, service_fn, Error, Request};
+//! use lambdakit_upload::{lambda::UploadHandler, Presigner, Uploader};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+//!     let bucket = std::env::var("UPLOAD_BUCKET")?;
+//!     let uploader = Uploader::builder()
+//!         .presigner(Presigner::builder().bucket(bucket).region("eu-west-1").build()?)
+//!         .prefix("uploads/")
+//!         .credentials_provider(config.credentials_provider().ok_or("no credentials")?)
+//!         .build()?;
+//!     let handler = &UploadHandler::new(uploader);
+//!     // GET /uploads?contentType=image/jpeg&size=1234 -> {"uploadURL", "Key", "headers", ...}
+//!     run(service_fn(move |request: Request| async move {
+//!         Ok::<_, Error>(handler.presigned_put(&request).await)
+//!     }))
+//!     .await
+//! }
+//! ```
 
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use lambda_http::http::{HeaderValue, StatusCode, header};
