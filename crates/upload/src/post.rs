@@ -104,8 +104,17 @@ impl Serialize for Fields {
 
 impl PostPolicy {
     /// A policy for uploads to exactly `key`.
+    ///
+    /// A key holding `${filename}` makes [`PostPolicy::sign`] fail with
+    /// [`Error::InvalidRequest`]: S3 replaces it with the browser's file name, so it cannot
+    /// match exactly; use [`PostPolicy::with_filename`].
     pub fn new(key: ObjectKey) -> Self {
-        Self::with_key(PostKey::Exact(key))
+        let has_filename = key.as_str().contains("${filename}");
+        let mut policy = Self::with_key(PostKey::Exact(key));
+        if has_filename {
+            policy.error = Some("a key with ${filename} needs PostPolicy::with_filename".into());
+        }
+        policy
     }
 
     /// A policy for uploads under `prefix`, named by the browser's file name: the `key`
@@ -228,6 +237,7 @@ impl PostPolicy {
         if let Some(e) = &self.error {
             return Err(Error::InvalidRequest(e.clone()));
         }
+        let now = sigv4::whole_seconds(now);
         let expires = effective_expiry(self.expires_in, creds, now)?;
         let expires_at = now + Duration::from_secs(expires);
         let stamp = Stamp::new(now)?;
@@ -453,6 +463,7 @@ mod tests {
             PostPolicy::new(key.clone()).success_action_status(302),
             PostPolicy::new(key.clone()).metadata("Bad Name", "v"),
             PostPolicy::new(key.clone()).expires_in(Duration::from_secs(8 * 24 * 3600)),
+            PostPolicy::new(ObjectKey::parse("up/${filename}").expect("key")),
         ];
         for policy in bad {
             let err = policy.sign(&p, &c, now).expect_err("refused");

@@ -146,9 +146,16 @@ impl PresignerBuilder {
                         "endpoint {url:?} must be a scheme, a host and an optional port"
                     )));
                 }
+                // Clients leave a default port out of `Host`, so it must not be signed.
+                let authority = authority.to_ascii_lowercase();
+                let default_port = if scheme == "https" { ":443" } else { ":80" };
+                let authority = match authority.strip_suffix(default_port) {
+                    Some(host) => host.to_owned(),
+                    None => authority,
+                };
                 Endpoint::Custom {
                     scheme: scheme.to_owned(),
-                    authority: authority.to_ascii_lowercase(),
+                    authority,
                     path_style: self.force_path_style,
                 }
             }
@@ -438,6 +445,7 @@ impl Presigner {
         creds: &Credentials,
         now: SystemTime,
     ) -> Result<PresignedRequest, Error> {
+        let now = sigv4::whole_seconds(now);
         let expires = effective_expiry(expires_in, creds, now)?;
         let stamp = Stamp::new(now)?;
         let (scheme, host, mut path) = self.target();

@@ -297,6 +297,29 @@ pub(crate) fn uri_encode(out: &mut String, s: &str, keep_slash: bool) {
     }
 }
 
+/// Appends a header value as SigV4's Trimall wants it: without leading or trailing
+/// whitespace, and with each run of spaces inside it as one space (as S3 reads it).
+fn push_trimmed(out: &mut String, value: &str) {
+    let mut words = value.trim().split(' ').filter(|w| !w.is_empty());
+    if let Some(first) = words.next() {
+        out.push_str(first);
+        for word in words {
+            out.push(' ');
+            out.push_str(word);
+        }
+    }
+}
+
+/// `at` without its fraction of a second: SigV4 dates have whole seconds, and expiries are
+/// computed from the same instant.
+pub(crate) fn whole_seconds(at: SystemTime) -> SystemTime {
+    let secs = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
 /// What a presigned query-string request signs.
 #[derive(Debug)]
 pub(crate) struct QueryRequest<'a> {
@@ -374,7 +397,7 @@ pub(crate) fn presign_query(
     for (name, value) in &all_headers {
         canonical.push_str(name);
         canonical.push(':');
-        canonical.push_str(value.trim());
+        push_trimmed(&mut canonical, value);
         canonical.push('\n');
     }
     canonical.push('\n');
