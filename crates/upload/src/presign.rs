@@ -400,18 +400,23 @@ impl Presigner {
     fn target(&self) -> (&str, String, String) {
         match &self.endpoint {
             Endpoint::Aws => {
+                let domain = if self.region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
                 // Dotted bucket names do not match S3's wildcard certificate, so they go in
                 // the path.
                 if self.bucket.contains('.') {
                     (
                         "https",
-                        format!("s3.{}.amazonaws.com", self.region),
+                        format!("s3.{}.{domain}", self.region),
                         format!("/{}", self.bucket),
                     )
                 } else {
                     (
                         "https",
-                        format!("{}.s3.{}.amazonaws.com", self.bucket, self.region),
+                        format!("{}.s3.{}.{domain}", self.bucket, self.region),
                         String::new(),
                     )
                 }
