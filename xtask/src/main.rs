@@ -90,39 +90,71 @@ fn setup(root: &Path, browser: bool) -> Result {
             .arg(root.join("xtask/requirements.txt")))?;
         std::fs::write(&stamp, &requirements).map_err(|e| e.to_string())?;
     }
+    if browser {
+        npm_installs(root)?;
+    }
     if browser
         && std::env::var_os("LAMBDAKIT_CHROMIUM").is_none()
         && !Path::new("/usr/bin/chromium").exists()
     {
         step("installing Debian's chromium for the browser tests");
-        let uid = Command::new("id")
-            .arg("-u")
-            .output()
-            .map_err(|e| e.to_string())?;
-        let sudo: &[&str] = if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
-            &[]
-        } else {
-            &["sudo"]
-        };
-        let apt = |args: &[&str]| {
-            let mut all: Vec<&str> = sudo.to_vec();
-            all.push("apt-get");
-            all.extend_from_slice(args);
-            run(Command::new(all[0])
-                .args(&all[1..])
-                .env("DEBIAN_FRONTEND", "noninteractive"))
-        };
-        apt(&["update", "-q"])?;
-        apt(&[
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "chromium",
-            "fonts-liberation",
-        ])?;
+        apt_install(&["chromium", "fonts-liberation"])?;
     }
     Ok(())
+}
+
+/// `npm ci` in every example's `frontend/` that has a `package-lock.json`, when the lock file
+/// changed since the last install (Debian's npm is installed first if there is none).
+fn npm_installs(root: &Path) -> Result {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path().join("frontend"))
+        .filter(|f| f.join("package-lock.json").exists())
+        .collect();
+    folders.sort();
+    for folder in folders {
+        let lock =
+            std::fs::read_to_string(folder.join("package-lock.json")).map_err(|e| e.to_string())?;
+        let stamp = folder.join("node_modules/.lambdakit-lock.json");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(lock.as_str()) {
+            continue;
+        }
+        if Command::new("npm").arg("--version").output().is_err() {
+            apt_install(&["nodejs", "npm"])?;
+        }
+        step(&format!("npm ci in {}", folder.display()));
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&folder))?;
+        std::fs::write(&stamp, &lock).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Installs Debian packages (with sudo unless root).
+fn apt_install(packages: &[&str]) -> Result {
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let sudo: &[&str] = if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        &[]
+    } else {
+        &["sudo"]
+    };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        run(Command::new(all[0])
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    apt(&["update", "-q"])?;
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
 }
 
 /// moto's server on a free loopback port; stopped when dropped.

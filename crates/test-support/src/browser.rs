@@ -123,6 +123,10 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no debugger URL in {target}"));
         let (ws, _) = tungstenite::connect(ws_url).unwrap_or_else(|e| panic!("connect: {e}"));
+        // No DevTools call may hang a test: a page that never answers fails it instead.
+        if let MaybeTlsStream::Plain(stream) = ws.get_ref() {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
+        }
         let mut page = Page { ws, next_id: 0 };
         page.call("Page.navigate", json!({ "url": url }));
         let target = serde_json::to_string(url).unwrap_or_default();

@@ -78,16 +78,25 @@ impl Gateway {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
                 .enable_all()
                 .build()
                 .unwrap_or_else(|e| panic!("runtime: {e}"));
+            let config = Arc::new(config);
             while !flag.load(Ordering::Relaxed) {
                 match listener.accept() {
+                    // One thread per connection: a browser opens idle connections ahead of
+                    // time, which must not hold up the others.
                     Ok((stream, _)) => {
-                        if let Err(e) = serve(&runtime, &config, addr, stream) {
-                            eprintln!("gateway: {e}");
-                        }
+                        let (handle, config) = (runtime.handle().clone(), Arc::clone(&config));
+                        std::thread::spawn(move || {
+                            if let Err(e) = serve(&handle, &config, addr, stream)
+                                && e.kind() != std::io::ErrorKind::UnexpectedEof
+                            {
+                                eprintln!("gateway: {e}");
+                            }
+                        });
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         std::thread::sleep(Duration::from_millis(5));
@@ -162,12 +171,15 @@ fn read_request(stream: &mut TcpStream) -> std::io::Result<HttpRequest> {
 }
 
 fn serve(
-    runtime: &tokio::runtime::Runtime,
+    runtime: &tokio::runtime::Handle,
     config: &GatewayConfig,
     addr: SocketAddr,
     mut stream: TcpStream,
 ) -> std::io::Result<()> {
     let req = read_request(&mut stream)?;
+    if std::env::var_os("LAMBDAKIT_GATEWAY_LOG").is_some() {
+        eprintln!("gateway: {} {}", req.method, req.target);
+    }
     let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
     if req.method == "GET"
         && let Some(dir) = &config.static_dir

@@ -54,6 +54,9 @@ pub enum Error {
     /// The operating system could not supply random bytes for a key.
     #[error("no randomness available: {0}")]
     Random(String),
+    /// No such route or resource.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// The multipart upload does not exist (already completed or aborted, or never created).
     #[error("no such multipart upload")]
     NoSuchUpload,
@@ -77,7 +80,7 @@ impl Error {
             Error::ExpiryTooLong { .. } | Error::InvalidKey(_) | Error::InvalidRequest(_) => 400,
             Error::Unauthorized => 401,
             Error::Forbidden(_) => 403,
-            Error::NoSuchUpload => 404,
+            Error::NoSuchUpload | Error::NotFound(_) => 404,
             Error::S3 { .. } => 502,
             Error::CredentialsExpired | Error::Credentials(_) | Error::Random(_) => 500,
         }
@@ -97,6 +100,7 @@ impl Error {
             Error::Unauthorized => "Unauthorized",
             Error::Forbidden(_) => "Forbidden",
             Error::NoSuchUpload => "NoSuchUpload",
+            Error::NotFound(_) => "NotFound",
             Error::S3 { .. } => "S3Error",
         }
     }

@@ -140,11 +140,7 @@ impl UploadHandler {
         let result = async {
             let q = request.query_string_parameters_ref();
             let (key, upload_id) = (param(q, "key")?, param(q, "uploadId")?);
-            let numbers = param(q, "partNumbers")?
-                .split(',')
-                .map(|n| n.trim().parse::<u32>())
-                .collect::<Result<Vec<u32>, _>>()
-                .map_err(|_| Error::InvalidRequest("partNumbers must be numbers".into()))?;
+            let numbers = part_numbers(param(q, "partNumbers")?)?;
             let scope = self.scope(request)?;
             self.uploader
                 .sign_parts(key, upload_id, &numbers, scope.as_deref())
@@ -225,6 +221,146 @@ impl UploadHandler {
         };
         respond(result.await)
     }
+}
+
+#[cfg(feature = "s3")]
+impl UploadHandler {
+    /// Serves the S3 routes of Uppy's Companion server, so Uppy's `@uppy/aws-s3` plugin
+    /// works with `endpoint` set to this API. Paths are matched from their last `/s3/`:
+    ///
+    /// | request | answer |
+    /// | --- | --- |
+    /// | `GET s3/params?filename&type` | a presigned POST form `{method, url, fields, key, expires}` |
+    /// | `POST s3/multipart` `{filename, type}` | `{key, uploadId}` |
+    /// | `GET s3/multipart/{uploadId}/{partNumber}?key` | `{url, expires}` |
+    /// | `GET s3/multipart/{uploadId}/batch?key&partNumbers=1,2` | `{presignedUrls: {"1": url}}` |
+    /// | `GET s3/multipart/{uploadId}?key` | `[{PartNumber, ETag, Size}]` |
+    /// | `POST s3/multipart/{uploadId}/complete?key` `{parts}` | `{location, key}` |
+    /// | `DELETE s3/multipart/{uploadId}?key` | `{}` |
+    ///
+    /// Client-sent `metadata` is ignored: it would be stored unchecked. Keys are random
+    /// (never the client's file name) and scoped by the JWT claim like the other routes.
+    pub async fn companion(
+        &self,
+        client: &aws_sdk_s3::Client,
+        request: &Request,
+    ) -> Response<Body> {
+        respond(self.companion_result(client, request).await)
+    }
+
+    async fn companion_result(
+        &self,
+        client: &aws_sdk_s3::Client,
+        request: &Request,
+    ) -> Result<serde_json::Value, Error> {
+        use serde_json::json;
+        let path = request.uri().path();
+        let rest = path
+            .rfind("/s3/")
+            .map(|i| &path[i + 4..])
+            .ok_or_else(|| Error::NotFound(path.to_owned()))?;
+        let segments: Vec<String> = rest
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let q = request.query_string_parameters_ref();
+        let scope = self.scope(request)?;
+        let scope = scope.as_deref();
+        let expires = self.uploader.expires_in().as_secs();
+        let u = &self.uploader;
+        // These types always serialize; a failure would be an empty value, not a panic.
+        let to_json = |v: serde_json::Result<serde_json::Value>| Ok(v.unwrap_or_default());
+        match (request.method().as_str(), segments.as_slice()) {
+            ("GET", ["params"]) => {
+                let req = UploadRequest {
+                    content_type: q.and_then(|q| q.first("type")).map(str::to_owned),
+                    scope: scope.map(str::to_owned),
+                    ..UploadRequest::default()
+                };
+                let form = u.presign_post(&req).await?;
+                Ok(json!({
+                    "method": "POST",
+                    "url": form.post.url,
+                    "fields": serde_json::to_value(&form.post.fields).unwrap_or_default(),
+                    "key": form.key,
+                    "expires": expires,
+                }))
+            }
+            ("POST", ["multipart"]) => {
+                #[derive(serde::Deserialize)]
+                struct Create {
+                    #[serde(rename = "type")]
+                    content_type: Option<String>,
+                    size: Option<u64>,
+                }
+                let body: Create = json_body(request)?;
+                let req = UploadRequest {
+                    content_type: body.content_type,
+                    size: body.size,
+                    scope: scope.map(str::to_owned),
+                    ..UploadRequest::default()
+                };
+                let created = u.create_multipart(client, &req).await?;
+                Ok(json!({ "key": created.key, "uploadId": created.upload_id }))
+            }
+            ("GET", ["multipart", upload_id]) => {
+                let parts = u
+                    .list_parts(client, param(q, "key")?, upload_id, scope)
+                    .await?;
+                to_json(serde_json::to_value(&parts))
+            }
+            ("DELETE", ["multipart", upload_id]) => {
+                u.abort_multipart(client, param(q, "key")?, upload_id, scope)
+                    .await?;
+                Ok(json!({}))
+            }
+            ("GET", ["multipart", upload_id, "batch"]) => {
+                let numbers = part_numbers(param(q, "partNumbers")?)?;
+                let signed = u
+                    .sign_parts(param(q, "key")?, upload_id, &numbers, scope)
+                    .await?;
+                let urls: serde_json::Map<String, serde_json::Value> = signed
+                    .into_iter()
+                    .map(|p| (p.part_number.to_string(), p.url.into()))
+                    .collect();
+                Ok(json!({ "presignedUrls": urls }))
+            }
+            ("GET", ["multipart", upload_id, number]) => {
+                let numbers = part_numbers(number)?;
+                let signed = u
+                    .sign_parts(param(q, "key")?, upload_id, &numbers, scope)
+                    .await?;
+                let url = signed.into_iter().next().map(|p| p.url);
+                Ok(json!({ "url": url, "expires": expires }))
+            }
+            ("POST", ["multipart", upload_id, "complete"]) => {
+                #[derive(serde::Deserialize)]
+                struct Complete {
+                    parts: Vec<UploadedPart>,
+                }
+                let body: Complete = json_body(request)?;
+                let done = u
+                    .complete_multipart(client, param(q, "key")?, upload_id, &body.parts, scope)
+                    .await?;
+                Ok(json!({ "location": done.location, "key": done.key }))
+            }
+            (method, _) => Err(Error::NotFound(format!("{method} {path}"))),
+        }
+    }
+}
+
+#[cfg(feature = "s3")]
+fn part_numbers(list: &str) -> Result<Vec<u32>, Error> {
+    list.split(',')
+        .map(|n| n.trim().parse::<u32>())
+        .collect::<Result<Vec<u32>, _>>()
+        .map_err(|_| Error::InvalidRequest("part numbers must be numbers from 1 to 10000".into()))
 }
 
 /// Reads `contentType`, `size` and `checksumSha256` from a query string.

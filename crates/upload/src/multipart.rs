@@ -67,8 +67,9 @@ pub struct CreatedUpload {
     pub upload_id: String,
     /// The object key.
     pub key: String,
-    /// How to split the file.
-    pub plan: PartPlan,
+    /// How to split the file, when its size was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PartPlan>,
 }
 
 /// A presigned part: Uppy's `signPart` result.

@@ -309,6 +309,11 @@ impl Uploader {
         &self.presigner
     }
 
+    /// How long signed URLs and forms work.
+    pub fn expires_in(&self) -> Duration {
+        self.expires_in
+    }
+
     /// The largest upload in bytes.
     pub fn max_size(&self) -> u64 {
         self.max_size
@@ -551,7 +556,9 @@ impl Uploader {
 
 #[cfg(feature = "s3")]
 impl Uploader {
-    /// Creates a multipart upload for `req` (its size is required) and plans its parts.
+    /// Creates a multipart upload for `req` and, when its size is given, checks it against
+    /// the limit and plans its parts. Without a size (Uppy sends none) the limit is enforced
+    /// when the upload is completed.
     ///
     /// Returns the errors of [`Uploader::presign_put_with`] and [`Error::S3`].
     pub async fn create_multipart(
@@ -560,10 +567,7 @@ impl Uploader {
         req: &UploadRequest,
     ) -> Result<crate::CreatedUpload, Error> {
         let target = self.target(req)?;
-        let size = req.size.ok_or_else(|| {
-            Error::InvalidRequest("the file's size is required for a multipart upload".into())
-        })?;
-        let plan = self.plan_parts(size)?;
+        let plan = req.size.map(|size| self.plan_parts(size)).transpose()?;
         let upload_id = crate::multipart::s3::create(
             client,
             self.presigner.bucket(),

@@ -331,17 +331,15 @@ async fn multipart_upload_round_trip() {
         )
         .await
         .expect("created");
-    assert_eq!(created.plan.part_count, 2);
-    assert_eq!(created.plan.last_part_size, 1234);
+    let plan = created.plan.expect("a plan for a known size");
+    assert_eq!(plan.part_count, 2);
+    assert_eq!(plan.last_part_size, 1234);
     let signed = u
         .sign_parts(&created.key, &created.upload_id, &[1, 2], None)
         .await
         .expect("signed");
     let mut parts = Vec::new();
-    for (part, chunk) in signed
-        .iter()
-        .zip(file.chunks(created.plan.part_size as usize))
-    {
+    for (part, chunk) in signed.iter().zip(file.chunks(plan.part_size as usize)) {
         let r = http::put(&part.url, [], chunk);
         assert_eq!(r.status, 200, "{}", r.text());
         parts.push(UploadedPart {

@@ -17,7 +17,49 @@ use lambda_http::{Body, Request, Response};
 use lambdakit_upload::lambda::{UploadHandler, respond};
 use lambdakit_upload::{ContentTypes, Error, Presigner, Uploader};
 
-/// Builds the handler from `env` (a lookup such as `std::env::var`) and the SDK config.
+/// The application: the upload handler and the S3 client its multipart routes use.
+#[derive(Debug)]
+pub struct App {
+    /// Signs uploads.
+    pub handler: UploadHandler,
+    /// Creates, lists, completes and aborts multipart uploads.
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl App {
+    /// Builds the app from `env` (a lookup such as `std::env::var`) and the SDK config.
+    ///
+    /// Returns [`Error::InvalidRequest`] (or the builders' errors) for missing or bad settings.
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        let mut s3 = aws_sdk_s3::config::Builder::from(config);
+        if let Some(endpoint) = env("S3_ENDPOINT_URL") {
+            s3 = s3.endpoint_url(endpoint).force_path_style(true);
+        }
+        Ok(Self {
+            handler: handler_from_env(config, env)?,
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+        })
+    }
+
+    /// Routes the HTTP API's requests: `GET /uploads` (presigned PUT, the blog's route),
+    /// `GET /uploads/post` (presigned POST form), and Uppy Companion's `/s3/...` routes
+    /// (simple and multipart uploads).
+    pub async fn route(&self, request: Request) -> Response<Body> {
+        let path = request.uri().path().trim_end_matches('/').to_owned();
+        match (request.method().as_str(), path.as_str()) {
+            ("GET", "/uploads") => self.handler.presigned_put(&request).await,
+            ("GET", "/uploads/post") => self.handler.presigned_post(&request).await,
+            (_, p) if p.starts_with("/s3/") => self.handler.companion(&self.s3, &request).await,
+            (method, _) => respond::<()>(Err(Error::NotFound(format!("{method} {path}")))),
+        }
+    }
+}
+
+/// Builds the upload handler from `env` (a lookup such as `std::env::var`) and the SDK
+/// config.
 ///
 /// Returns [`Error::InvalidRequest`] (or the builders' errors) for missing or bad settings.
 pub fn handler_from_env(
@@ -62,22 +104,4 @@ pub fn handler_from_env(
         .credentials_provider(provider)
         .build()?;
     Ok(UploadHandler::new(uploader))
-}
-
-/// Routes the HTTP API's requests: `GET /uploads` (presigned PUT, the blog's route) and
-/// `GET /uploads/post` (presigned POST form).
-pub async fn route(handler: &UploadHandler, request: Request) -> Response<Body> {
-    let path = request.uri().path().trim_end_matches('/').to_owned();
-    match (request.method().as_str(), path.as_str()) {
-        ("GET", "/uploads") => handler.presigned_put(&request).await,
-        ("GET", "/uploads/post") => handler.presigned_post(&request).await,
-        _ => {
-            let mut response = respond::<()>(Err(Error::InvalidRequest(format!(
-                "no route for {} {path}",
-                request.method()
-            ))));
-            *response.status_mut() = lambda_http::http::StatusCode::NOT_FOUND;
-            response
-        }
-    }
 }

@@ -4,10 +4,10 @@ use lambda_http::Body;
 use lambdakit_test_support::{emulator, fixture};
 use serde_json::Value;
 
-fn handler(bucket: &str) -> lambdakit_upload::lambda::UploadHandler {
+fn handler(bucket: &str) -> example_s3_uploader::App {
     let url = emulator::url();
     let bucket = bucket.to_owned();
-    example_s3_uploader::handler_from_env(&emulator::sdk_config(), move |name| match name {
+    example_s3_uploader::App::from_env(&emulator::sdk_config(), move |name| match name {
         "UPLOAD_BUCKET" => Some(bucket.clone()),
         "S3_ENDPOINT_URL" => Some(url.clone()),
         _ => None,
@@ -16,7 +16,7 @@ fn handler(bucket: &str) -> lambdakit_upload::lambda::UploadHandler {
 }
 
 async fn invoke(
-    handler: &lambdakit_upload::lambda::UploadHandler,
+    handler: &example_s3_uploader::App,
     event: &str,
     edit: impl FnOnce(&mut Value),
 ) -> (u16, Value) {
@@ -25,7 +25,7 @@ async fn invoke(
             .expect("event");
     edit(&mut event);
     let request = lambda_http::request::from_str(&event.to_string()).expect("request");
-    let response = example_s3_uploader::route(handler, request).await;
+    let response = handler.route(request).await;
     assert_eq!(response.headers()["content-type"], "application/json");
     let Body::Text(text) = response.body() else {
         panic!("a JSON text body")
@@ -124,13 +124,120 @@ async fn bad_requests_get_typed_errors() {
 #[test]
 fn configuration_errors_are_reported() {
     let config = emulator::sdk_config();
-    let err = example_s3_uploader::handler_from_env(&config, |_| None).expect_err("no bucket");
+    let err = example_s3_uploader::App::from_env(&config, |_| None).expect_err("no bucket");
     assert!(err.to_string().contains("UPLOAD_BUCKET"), "{err}");
-    let err = example_s3_uploader::handler_from_env(&config, |n| match n {
+    let err = example_s3_uploader::App::from_env(&config, |n| match n {
         "UPLOAD_BUCKET" => Some("b-1".into()),
         "MAX_UPLOAD_BYTES" => Some("ten".into()),
         _ => None,
     })
     .expect_err("bad number");
     assert!(err.to_string().contains("MAX_UPLOAD_BYTES"), "{err}");
+}
+
+/// Sends `method path?query` with a JSON `body` through the sample event.
+async fn call(
+    app: &example_s3_uploader::App,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    invoke(app, "get-uploads.json", |e| {
+        e["rawPath"] = path.into();
+        e["rawQueryString"] = query.into();
+        e["requestContext"]["http"]["method"] = method.into();
+        e["requestContext"]["http"]["path"] = path.into();
+        if let Some(body) = body {
+            e["body"] = body.to_string().into();
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn companion_routes_answer_as_uppy_expects() {
+    let s3 = emulator::s3();
+    let bucket = emulator::bucket(&s3, "companion").await;
+    let url = emulator::url();
+    let app = example_s3_uploader::App::from_env(&emulator::sdk_config(), move |name| match name {
+        "UPLOAD_BUCKET" => Some(bucket.clone()),
+        "S3_ENDPOINT_URL" => Some(url.clone()),
+        "ALLOWED_TYPES" => Some("image/jpeg,application/octet-stream".into()),
+        _ => None,
+    })
+    .expect("app");
+
+    // Simple uploads: a POST form, as Companion's `s3/params` answers.
+    let (status, params) = call(
+        &app,
+        "GET",
+        "/s3/params",
+        "filename=cat.jpg&type=image%2Fjpeg&metadata%5Bname%5D=cat.jpg",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{params}");
+    assert_eq!(params["method"], "POST");
+    assert_eq!(params["fields"]["key"], params["key"]);
+    assert!(params["fields"]["x-amz-signature"].is_string());
+    assert!(
+        params["fields"].get("x-amz-meta-name").is_none(),
+        "client metadata is not signed"
+    );
+
+    // Multipart: create, batch-sign, list, abort.
+    let create = serde_json::json!({"filename": "big.bin", "type": "application/octet-stream", "metadata": {}});
+    let (status, created) = call(&app, "POST", "/s3/multipart", "", Some(create)).await;
+    assert_eq!(status, 200, "{created}");
+    let key = created["key"].as_str().expect("key").to_owned();
+    let upload_id = created["uploadId"].as_str().expect("uploadId").to_owned();
+    let query = format!("key={}", key.replace('/', "%2F"));
+    let base = format!("/s3/multipart/{upload_id}");
+
+    let (status, batch) = call(
+        &app,
+        "GET",
+        &format!("{base}/batch"),
+        &format!("{query}&partNumbers=1,2"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{batch}");
+    assert!(
+        batch["presignedUrls"]["2"]
+            .as_str()
+            .is_some_and(|u| u.contains("partNumber=2")),
+        "{batch}"
+    );
+    let (status, one) = call(&app, "GET", &format!("{base}/3"), &query, None).await;
+    assert_eq!(status, 200, "{one}");
+    assert!(
+        one["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("partNumber=3")),
+        "{one}"
+    );
+    assert_eq!(one["expires"], 300);
+    let (status, parts) = call(&app, "GET", &base, &query, None).await;
+    assert_eq!((status, parts), (200, serde_json::json!([])));
+    let (status, _) = call(&app, "DELETE", &base, &query, None).await;
+    assert_eq!(status, 200);
+    let (status, gone) = call(&app, "GET", &base, &query, None).await;
+    assert_eq!((status, gone["code"].as_str()), (404, Some("NoSuchUpload")));
+
+    // Bad part numbers, keys outside the prefix, unknown routes.
+    let (status, _) = call(&app, "GET", &format!("{base}/0"), &query, None).await;
+    assert_eq!(status, 400);
+    let (status, _) = call(
+        &app,
+        "GET",
+        &format!("{base}/1"),
+        "key=other%2Fkey.bin",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call(&app, "GET", "/s3/unknown", "", None).await;
+    assert_eq!(status, 404);
 }

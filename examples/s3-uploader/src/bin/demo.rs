@@ -19,7 +19,7 @@ fn say(msg: &str) {
 }
 
 async fn invoke(
-    handler: &lambdakit_upload::lambda::UploadHandler,
+    app: &example_s3_uploader::App,
     event: &str,
     query: &[(&str, &str)],
 ) -> Result<(u16, Value)> {
@@ -39,7 +39,7 @@ async fn invoke(
         event["rawQueryString"] = Value::String(raw.join("&"));
     }
     let request = lambda_http::request::from_str(&event.to_string())?;
-    let response = example_s3_uploader::route(handler, request).await;
+    let response = app.route(request).await;
     let body = match response.body() {
         Body::Text(t) => t.clone(),
         Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
@@ -82,13 +82,13 @@ async fn main() -> Result {
             _ => None,
         }
     };
-    let handler = example_s3_uploader::handler_from_env(&emulator::sdk_config(), env)?;
+    let app = example_s3_uploader::App::from_env(&emulator::sdk_config(), env)?;
     let photo = fixture("fixtures/images/grace_hopper.jpg");
     let size = photo.len().to_string();
 
     // 1. The blog's flow: GET /uploads, then PUT.
     let (status, body) = invoke(
-        &handler,
+        &app,
         "get-uploads.json",
         &[("contentType", "image/jpeg"), ("size", &size)],
     )
@@ -133,7 +133,7 @@ async fn main() -> Result {
 
     // 2. The POST-policy variant: GET /uploads/post, then a multipart/form-data POST.
     let (status, body) = invoke(
-        &handler,
+        &app,
         "get-uploads-post.json",
         &[("contentType", "image/jpeg")],
     )
@@ -179,7 +179,7 @@ async fn main() -> Result {
 
     // 3. What the blog's Lambda would have signed, refused up front.
     let (status, body) = invoke(
-        &handler,
+        &app,
         "get-uploads.json",
         &[("contentType", "image/jpeg"), ("size", "52428800")],
     )
@@ -189,7 +189,7 @@ async fn main() -> Result {
         body["code"]
     ));
     let (status, body) = invoke(
-        &handler,
+        &app,
         "get-uploads.json",
         &[("contentType", "text/html"), ("size", "10")],
     )
