@@ -1,5 +1,5 @@
-//! `lambda_http` handlers: the blog's `GET /uploads`, a POST-policy variant, and the
-//! multipart calls.
+//! `lambda_http` handlers: the blog's `GET /uploads`, a POST-policy variant, and (with the
+//! `s3` feature) Uppy Companion's S3 routes for simple and multipart uploads.
 //!
 //! Each handler reads the client's parameters from the query string (`contentType`, `size`,
 //! `checksumSha256`) or a JSON body, scopes keys to the caller when an authorizer passed JWT
@@ -35,6 +35,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 use crate::Error;
+#[cfg(feature = "s3")]
 use crate::multipart::UploadedPart;
 use crate::uploader::{UploadRequest, Uploader};
 
@@ -114,112 +115,6 @@ impl UploadHandler {
         let mut req = upload_request_from_query(request.query_string_parameters_ref())?;
         req.scope = self.scope(request)?;
         Ok(req)
-    }
-}
-
-#[cfg(feature = "s3")]
-impl UploadHandler {
-    /// `POST /multipart` with `{"contentType", "size"}`: creates an upload, answering
-    /// `{"uploadId", "key", "plan"}`.
-    pub async fn create_multipart(
-        &self,
-        client: &aws_sdk_s3::Client,
-        request: &Request,
-    ) -> Response<Body> {
-        let result = async {
-            let mut req: UploadRequest = json_body(request)?;
-            req.scope = self.scope(request)?;
-            self.uploader.create_multipart(client, &req).await
-        };
-        respond(result.await)
-    }
-
-    /// `GET /multipart/sign?key=..&uploadId=..&partNumbers=1,2,3`: presigned part URLs as
-    /// `[{"partNumber", "url"}]`.
-    pub async fn sign_parts(&self, request: &Request) -> Response<Body> {
-        let result = async {
-            let q = request.query_string_parameters_ref();
-            let (key, upload_id) = (param(q, "key")?, param(q, "uploadId")?);
-            let numbers = part_numbers(param(q, "partNumbers")?)?;
-            let scope = self.scope(request)?;
-            self.uploader
-                .sign_parts(key, upload_id, &numbers, scope.as_deref())
-                .await
-        };
-        respond(result.await)
-    }
-
-    /// `GET /multipart/parts?key=..&uploadId=..`: the parts S3 holds, as
-    /// `[{"PartNumber", "ETag", "Size"}]`.
-    pub async fn list_parts(
-        &self,
-        client: &aws_sdk_s3::Client,
-        request: &Request,
-    ) -> Response<Body> {
-        let result = async {
-            let q = request.query_string_parameters_ref();
-            let scope = self.scope(request)?;
-            self.uploader
-                .list_parts(
-                    client,
-                    param(q, "key")?,
-                    param(q, "uploadId")?,
-                    scope.as_deref(),
-                )
-                .await
-        };
-        respond(result.await)
-    }
-
-    /// `POST /multipart/complete` with `{"key", "uploadId", "parts": [{"PartNumber", "ETag"}]}`.
-    pub async fn complete_multipart(
-        &self,
-        client: &aws_sdk_s3::Client,
-        request: &Request,
-    ) -> Response<Body> {
-        #[derive(serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Complete {
-            key: String,
-            upload_id: String,
-            parts: Vec<UploadedPart>,
-        }
-        let result = async {
-            let body: Complete = json_body(request)?;
-            let scope = self.scope(request)?;
-            self.uploader
-                .complete_multipart(
-                    client,
-                    &body.key,
-                    &body.upload_id,
-                    &body.parts,
-                    scope.as_deref(),
-                )
-                .await
-        };
-        respond(result.await)
-    }
-
-    /// `DELETE /multipart?key=..&uploadId=..`: aborts the upload, answering `{}`.
-    pub async fn abort_multipart(
-        &self,
-        client: &aws_sdk_s3::Client,
-        request: &Request,
-    ) -> Response<Body> {
-        let result = async {
-            let q = request.query_string_parameters_ref();
-            let scope = self.scope(request)?;
-            self.uploader
-                .abort_multipart(
-                    client,
-                    param(q, "key")?,
-                    param(q, "uploadId")?,
-                    scope.as_deref(),
-                )
-                .await
-                .map(|()| serde_json::json!({}))
-        };
-        respond(result.await)
     }
 }
 
@@ -406,12 +301,14 @@ pub fn jwt_claim(request: &Request, claim: &str) -> Option<String> {
     .filter(|s| !s.is_empty())
 }
 
+#[cfg(feature = "s3")]
 fn param<'a>(query: Option<&'a QueryMap>, name: &str) -> Result<&'a str, Error> {
     query
         .and_then(|q| q.first(name))
         .ok_or_else(|| Error::InvalidRequest(format!("the `{name}` parameter is required")))
 }
 
+#[cfg(feature = "s3")]
 fn json_body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, Error> {
     serde_json::from_slice(request.body().as_ref())
         .map_err(|e| Error::InvalidRequest(format!("the body is not the expected JSON: {e}")))

@@ -63,6 +63,11 @@ pub struct Presigner {
     bucket: String,
     region: String,
     endpoint: Endpoint,
+    /// Where requests go, worked out once: scheme, host, and the bucket's path (empty for
+    /// virtual-hosted style).
+    scheme: String,
+    host: String,
+    base_path: String,
     cache: Arc<KeyCache>,
 }
 
@@ -160,12 +165,59 @@ impl PresignerBuilder {
                 }
             }
         };
+        let (scheme, host, base_path) = target(&bucket, &region, &endpoint);
         Ok(Presigner {
             bucket,
             region,
             endpoint,
+            scheme,
+            host,
+            base_path,
             cache: Arc::default(),
         })
+    }
+}
+
+/// (scheme, host, path of the bucket without a trailing slash)
+fn target(bucket: &str, region: &str, endpoint: &Endpoint) -> (String, String, String) {
+    match endpoint {
+        Endpoint::Aws => {
+            let domain = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            // Dotted bucket names do not match S3's wildcard certificate, so they go in the
+            // path.
+            if bucket.contains('.') {
+                (
+                    "https".into(),
+                    format!("s3.{region}.{domain}"),
+                    format!("/{bucket}"),
+                )
+            } else {
+                (
+                    "https".into(),
+                    format!("{bucket}.s3.{region}.{domain}"),
+                    String::new(),
+                )
+            }
+        }
+        Endpoint::Custom {
+            scheme,
+            authority,
+            path_style,
+        } => {
+            if *path_style {
+                (scheme.clone(), authority.clone(), format!("/{bucket}"))
+            } else {
+                (
+                    scheme.clone(),
+                    format!("{bucket}.{authority}"),
+                    String::new(),
+                )
+            }
+        }
     }
 }
 
@@ -392,51 +444,7 @@ impl Presigner {
 
     /// The URL a browser form POSTs to: the bucket's root.
     pub fn post_url(&self) -> String {
-        let (scheme, host, path) = self.target();
-        format!("{scheme}://{host}{path}/")
-    }
-
-    /// (scheme, host, path of the bucket without trailing slash)
-    fn target(&self) -> (&str, String, String) {
-        match &self.endpoint {
-            Endpoint::Aws => {
-                let domain = if self.region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                // Dotted bucket names do not match S3's wildcard certificate, so they go in
-                // the path.
-                if self.bucket.contains('.') {
-                    (
-                        "https",
-                        format!("s3.{}.{domain}", self.region),
-                        format!("/{}", self.bucket),
-                    )
-                } else {
-                    (
-                        "https",
-                        format!("{}.s3.{}.{domain}", self.bucket, self.region),
-                        String::new(),
-                    )
-                }
-            }
-            Endpoint::Custom {
-                scheme,
-                authority,
-                path_style,
-            } => {
-                if *path_style {
-                    (scheme, authority.clone(), format!("/{}", self.bucket))
-                } else {
-                    (
-                        scheme,
-                        format!("{}.{authority}", self.bucket),
-                        String::new(),
-                    )
-                }
-            }
-        }
+        format!("{}://{}{}/", self.scheme, self.host, self.base_path)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -453,20 +461,28 @@ impl Presigner {
         let now = sigv4::whole_seconds(now);
         let expires = effective_expiry(expires_in, creds, now)?;
         let stamp = Stamp::new(now)?;
-        let (scheme, host, mut path) = self.target();
+        let mut path = String::with_capacity(self.base_path.len() + 3 * key.as_str().len() + 1);
+        path.push_str(&self.base_path);
         path.push('/');
         sigv4::uri_encode(&mut path, key.as_str(), true);
         let signed: Vec<(&str, &str)> = headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let query = sigv4::presign_query(
+        let mut url = String::with_capacity(self.scheme.len() + self.host.len() + path.len() + 640);
+        url.push_str(&self.scheme);
+        url.push_str("://");
+        url.push_str(&self.host);
+        url.push_str(&path);
+        url.push('?');
+        sigv4::presign_query(
+            &mut url,
             &self.cache,
             creds,
             &stamp,
             &QueryRequest {
                 method,
-                host: &host,
+                host: &self.host,
                 path: &path,
                 params,
                 headers: &signed,
@@ -477,7 +493,7 @@ impl Presigner {
         tracing::debug!(bucket = %self.bucket, key = %key, expires, "presigned {method}");
         Ok(PresignedRequest {
             method,
-            url: format!("{scheme}://{host}{path}?{query}"),
+            url,
             headers,
             expires_at: now + Duration::from_secs(expires),
         })
@@ -513,7 +529,9 @@ mod tests {
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         );
         let stamp = Stamp::new(at(1_369_353_600)).expect("stamp");
-        let query = sigv4::presign_query(
+        let mut query = String::new();
+        sigv4::presign_query(
+            &mut query,
             p.cache(),
             &creds,
             &stamp,

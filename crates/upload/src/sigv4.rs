@@ -4,7 +4,7 @@
 //! signing key each time. Here the key is derived once per (day, region, service,
 //! credentials) and reused, and the canonical request is written straight into one buffer.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -124,10 +124,19 @@ impl Stamp {
         if y > 9999 {
             return Err(Error::InvalidRequest("signing time is after 9999".into()));
         }
-        let mut amz_date = [0u8; 16];
-        let mut w = Cursor(&mut amz_date, 0);
-        // Writing fixed-width digits into a 16-byte array cannot fail.
-        let _ = write!(w, "{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z");
+        let mut amz_date = *b"00000000T000000Z";
+        let mut put = |at: usize, width: usize, mut n: u64| {
+            for i in (at..at + width).rev() {
+                amz_date[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(4, 2, m);
+        put(6, 2, d);
+        put(9, 2, hh);
+        put(11, 2, mm);
+        put(13, 2, ss);
         Ok(Self { amz_date })
     }
 
@@ -138,20 +147,6 @@ impl Stamp {
 
     pub(crate) fn date(&self) -> &str {
         &self.amz_date()[..8]
-    }
-}
-
-struct Cursor<'a>(&'a mut [u8], usize);
-
-impl fmt::Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.1 + s.len();
-        self.0
-            .get_mut(self.1..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.1 = end;
-        Ok(())
     }
 }
 
@@ -276,24 +271,45 @@ pub(crate) fn derive_key(secret: &str, date: &str, region: &str, service: &str) 
 
 /// Hex HMAC-SHA256 of `string_to_sign` under a derived signing key.
 pub(crate) fn signature(key: &[u8; 32], string_to_sign: &[u8]) -> String {
-    hex::encode(hmac(key, string_to_sign))
+    let mut out = String::with_capacity(64);
+    push_hex(&mut out, &hmac(key, string_to_sign));
+    out
 }
 
 /// Appends `s` percent-encoded as SigV4 wants: everything but `A-Za-z0-9-_.~` is encoded,
 /// and `/` too unless `keep_slash`.
 pub(crate) fn uri_encode(out: &mut String, s: &str, keep_slash: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
-        let plain = b.is_ascii_alphanumeric()
+    let plain = |b: u8| {
+        b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && b == b'/');
-        if plain {
-            out.push(b as char);
-        } else {
+            || (keep_slash && b == b'/')
+    };
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !plain(b) {
+            // Runs of plain bytes are copied whole. A non-empty `start..i` holds only ASCII,
+            // so both ends are character boundaries (an empty one may not be).
+            if start < i {
+                out.push_str(&s[start..i]);
+            }
             out.push('%');
             out.push(HEX[usize::from(b >> 4)] as char);
             out.push(HEX[usize::from(b & 15)] as char);
+            start = i + 1;
         }
+    }
+    if start < bytes.len() {
+        out.push_str(&s[start..]);
+    }
+}
+
+/// Appends the lowercase hex of 32 bytes without a heap allocation.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8; 32]) {
+    let mut buf = [0u8; 64];
+    if hex::encode_to_slice(bytes, &mut buf).is_ok() {
+        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
     }
 }
 
@@ -335,13 +351,15 @@ pub(crate) struct QueryRequest<'a> {
     pub(crate) expires: u64,
 }
 
-/// Signs `req` for the query string; returns the full encoded query (with `X-Amz-Signature`).
+/// Signs `req` for the query string and appends the full encoded query (with
+/// `X-Amz-Signature`) to `out`.
 pub(crate) fn presign_query(
+    out: &mut String,
     cache: &KeyCache,
     creds: &Credentials,
     stamp: &Stamp,
     req: &QueryRequest<'_>,
-) -> String {
+) {
     let date = stamp.date();
     let mut signed_headers = String::from("");
     let mut all_headers: Vec<(&str, &str)> = Vec::with_capacity(req.headers.len() + 1);
@@ -377,22 +395,23 @@ pub(crate) fn presign_query(
     // Names are ASCII letters, digits and '-', so sorting raw names sorts encoded names.
     params.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
 
-    let mut query = String::with_capacity(512);
+    let query_start = out.len();
     for (i, (k, v)) in params.iter().enumerate() {
         if i > 0 {
-            query.push('&');
+            out.push('&');
         }
-        uri_encode(&mut query, k, false);
-        query.push('=');
-        uri_encode(&mut query, v, false);
+        uri_encode(out, k, false);
+        out.push('=');
+        uri_encode(out, v, false);
     }
+    let query = &out[query_start..];
 
     let mut canonical = String::with_capacity(query.len() + 256);
     canonical.push_str(req.method);
     canonical.push('\n');
     canonical.push_str(req.path);
     canonical.push('\n');
-    canonical.push_str(&query);
+    canonical.push_str(query);
     canonical.push('\n');
     for (name, value) in &all_headers {
         canonical.push_str(name);
@@ -413,12 +432,11 @@ pub(crate) fn presign_query(
     sts.push('/');
     sts.push_str(req.region);
     sts.push_str("/s3/aws4_request\n");
-    sts.push_str(&hex::encode(Sha256::digest(canonical.as_bytes())));
+    push_hex(&mut sts, &Sha256::digest(canonical.as_bytes()).into());
 
     let key = cache.signing_key(creds, date, req.region, "s3");
-    query.push_str("&X-Amz-Signature=");
-    query.push_str(&signature(&key, sts.as_bytes()));
-    query
+    out.push_str("&X-Amz-Signature=");
+    push_hex(out, &hmac(&key, sts.as_bytes()));
 }
 
 #[cfg(test)]
@@ -483,6 +501,9 @@ mod tests {
         let mut s = String::new();
         uri_encode(&mut s, "a b/c+d~é", true);
         assert_eq!(s, "a%20b/c%2Bd~%C3%A9");
+        s.clear();
+        uri_encode(&mut s, "éé😀x", true);
+        assert_eq!(s, "%C3%A9%C3%A9%F0%9F%98%80x");
         s.clear();
         uri_encode(&mut s, "a/b", false);
         assert_eq!(s, "a%2Fb");

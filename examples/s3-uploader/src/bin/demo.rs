@@ -38,6 +38,30 @@ async fn invoke(
             .collect();
         event["rawQueryString"] = Value::String(raw.join("&"));
     }
+    send(app, event).await
+}
+
+/// Sends `method path` with a JSON `body` through the sample event, as API Gateway would.
+async fn call(
+    app: &example_s3_uploader::App,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<Value>,
+) -> Result<(u16, Value)> {
+    let mut event: Value =
+        serde_json::from_slice(&fixture("examples/s3-uploader/events/get-uploads.json"))?;
+    event["rawPath"] = path.into();
+    event["rawQueryString"] = query.into();
+    event["requestContext"]["http"]["method"] = method.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    if let Some(body) = body {
+        event["body"] = body.to_string().into();
+    }
+    send(app, event).await
+}
+
+async fn send(app: &example_s3_uploader::App, event: Value) -> Result<(u16, Value)> {
     let request = lambda_http::request::from_str(&event.to_string())?;
     let response = app.route(request).await;
     let body = match response.body() {
@@ -79,6 +103,7 @@ async fn main() -> Result {
             "UPLOAD_BUCKET" => Some(bucket.clone()),
             "AWS_REGION" => Some(emulator::REGION.into()),
             "S3_ENDPOINT_URL" => Some(url.clone()),
+            "ALLOWED_TYPES" => Some("image/jpeg,application/octet-stream".into()),
             _ => None,
         }
     };
@@ -177,7 +202,62 @@ async fn main() -> Result {
         post_copy.display()
     ));
 
-    // 3. What the blog's Lambda would have signed, refused up front.
+    // 3. A large file the way Uppy's @uppy/aws-s3 plugin sends it: a multipart upload through
+    //    the Companion-style routes, each part PUT to its presigned URL.
+    let big: Vec<u8> = (0..6 * 1024 * 1024 + 321)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let create = serde_json::json!({"filename": "big.bin", "type": "application/octet-stream"});
+    let (status, created) = call(&app, "POST", "/s3/multipart", "", Some(create)).await?;
+    let key = created["key"].as_str().ok_or("no key")?.to_owned();
+    let upload_id = created["uploadId"]
+        .as_str()
+        .ok_or("no uploadId")?
+        .to_owned();
+    say(&format!("POST /s3/multipart -> {status}, key {key}"));
+    let query = format!("key={}", encode(&key));
+    let mut parts = Vec::new();
+    for (i, chunk) in big.chunks(5 * 1024 * 1024).enumerate() {
+        let n = i + 1;
+        let (_, signed) = call(
+            &app,
+            "GET",
+            &format!("/s3/multipart/{}/{n}", encode(&upload_id)),
+            &query,
+            None,
+        )
+        .await?;
+        let put = http::put(signed["url"].as_str().ok_or("no url")?, [], chunk);
+        let etag = put.headers.get("etag").cloned().ok_or("no ETag")?;
+        say(&format!(
+            "PUT part {n} ({} bytes) -> {}",
+            chunk.len(),
+            put.status
+        ));
+        parts.push(serde_json::json!({"PartNumber": n, "ETag": etag}));
+    }
+    let complete = serde_json::json!({ "parts": parts });
+    let (status, done) = call(
+        &app,
+        "POST",
+        &format!("/s3/multipart/{}/complete", encode(&upload_id)),
+        &query,
+        Some(complete),
+    )
+    .await?;
+    say(&format!("POST /s3/multipart/…/complete -> {status}"));
+    let stored = emulator::object(&s3, &bucket, &key)
+        .await
+        .ok_or(format!("the multipart object is missing: {done}"))?;
+    if stored != big {
+        return Err("the multipart object differs from the uploaded bytes".into());
+    }
+    say(&format!(
+        "s3://{bucket}/{key} holds the same {} bytes",
+        stored.len()
+    ));
+
+    // 4. What the blog's Lambda would have signed, refused up front.
     let (status, body) = invoke(
         &app,
         "get-uploads.json",
@@ -200,7 +280,7 @@ async fn main() -> Result {
     ));
 
     println!(
-        "s3-uploader: uploaded fixtures/images/grace_hopper.jpg through a presigned PUT and a presigned POST; output in {}",
+        "s3-uploader: uploaded fixtures/images/grace_hopper.jpg through a presigned PUT and a presigned POST, and 6 MiB as a multipart upload; output in {}",
         out.display()
     );
     Ok(())
