@@ -49,7 +49,12 @@ enum PostKey {
     Filename(KeyPrefix),
 }
 
-/// A POST policy under construction. See the [module docs](self).
+/// A POST policy under construction, for browser form uploads.
+///
+/// The policy and the form fields are built together: every field the server sets gets its
+/// exact-match condition, so the two cannot drift apart. For the same inputs, clock and
+/// credentials, the policy document and signature are byte for byte those of boto3's
+/// `generate_presigned_post`.
 #[derive(Debug, Clone)]
 #[must_use = "a PostPolicy does nothing until signed"]
 pub struct PostPolicy {
