@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use lambdakit_upload::lambda::{UploadHandler, respond};
 use lambdakit_upload::{ContentTypes, Error, Presigner, Uploader};
 
@@ -48,7 +48,8 @@ impl App {
     /// `GET /uploads/post` (presigned POST form), and Uppy Companion's `/s3/...` routes
     /// (simple and multipart uploads).
     pub async fn route(&self, request: Request) -> Response<Body> {
-        let path = request.uri().path().trim_end_matches('/').to_owned();
+        // Without the REST API's stage prefix (`/Prod/uploads` is `/uploads`).
+        let path = request.raw_http_path().trim_end_matches('/').to_owned();
         match (request.method().as_str(), path.as_str()) {
             ("GET", "/uploads") => self.handler.presigned_put(&request).await,
             ("GET", "/uploads/post") => self.handler.presigned_post(&request).await,

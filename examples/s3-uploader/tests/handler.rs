@@ -241,3 +241,16 @@ async fn companion_routes_answer_as_uppy_expects() {
     let (status, _) = call(&app, "GET", "/s3/unknown", "", None).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn rest_api_cognito_claims_scope_keys_too() {
+    let h = handler("sample-bucket");
+    let (status, body) = invoke(&h, "get-uploads-rest-cognito.json", |_| {}).await;
+    assert_eq!(status, 200, "{body}");
+    let key = body["Key"].as_str().expect("key");
+    assert!(
+        key.starts_with("uploads/4a1c7e58-0a55-4a3b-9e0e-5b0c2d7e9f10/"),
+        "{key}"
+    );
+    assert_eq!(body["headers"]["content-length"], "61306");
+}
