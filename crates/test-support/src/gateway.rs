@@ -358,6 +358,29 @@ fn event(
     event
 }
 
+/// Points an HTTP API (payload 2.0) event, such as a sample from an example's `events/`, at
+/// another request: method, path, raw query string and JSON body.
+pub fn retarget(event: &mut Value, method: &str, path: &str, query: &str, body: Option<&Value>) {
+    event["rawPath"] = path.into();
+    event["rawQueryString"] = query.into();
+    event["requestContext"]["http"]["method"] = method.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    if let Some(body) = body {
+        event["body"] = body.to_string().into();
+        event["isBase64Encoded"] = false.into();
+    }
+}
+
+/// The status and JSON body of a handler's response; `Err` when the body is not JSON text.
+pub fn json_response(response: &Response<Body>) -> Result<(u16, Value), String> {
+    let text = match response.body() {
+        Body::Text(t) => t.as_str(),
+        other => return Err(format!("not a text body: {other:?}")),
+    };
+    let json = serde_json::from_str(text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+    Ok((response.status().as_u16(), json))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,6 @@
 //! The Lambda handler on the sample API Gateway events in `events/`, against the emulator.
 
-use lambda_http::Body;
-use lambdakit_test_support::{emulator, fixture};
+use lambdakit_test_support::{emulator, fixture, gateway};
 use serde_json::Value;
 
 fn handler(bucket: &str) -> example_s3_uploader::App {
@@ -27,13 +26,7 @@ async fn invoke(
     let request = lambda_http::request::from_str(&event.to_string()).expect("request");
     let response = handler.route(request).await;
     assert_eq!(response.headers()["content-type"], "application/json");
-    let Body::Text(text) = response.body() else {
-        panic!("a JSON text body")
-    };
-    (
-        response.status().as_u16(),
-        serde_json::from_str(text).expect("json"),
-    )
+    gateway::json_response(&response).expect("a JSON body")
 }
 
 #[tokio::test]
@@ -144,13 +137,7 @@ async fn call(
     body: Option<Value>,
 ) -> (u16, Value) {
     invoke(app, "get-uploads.json", |e| {
-        e["rawPath"] = path.into();
-        e["rawQueryString"] = query.into();
-        e["requestContext"]["http"]["method"] = method.into();
-        e["requestContext"]["http"]["path"] = path.into();
-        if let Some(body) = body {
-            e["body"] = body.to_string().into();
-        }
+        gateway::retarget(e, method, path, query, body.as_ref());
     })
     .await
 }

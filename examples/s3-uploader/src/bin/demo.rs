@@ -8,8 +8,7 @@
 
 use std::path::PathBuf;
 
-use lambda_http::Body;
-use lambdakit_test_support::{emulator, fixture, http, workspace_root};
+use lambdakit_test_support::{emulator, fixture, gateway, http, workspace_root};
 use serde_json::Value;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -51,25 +50,14 @@ async fn call(
 ) -> Result<(u16, Value)> {
     let mut event: Value =
         serde_json::from_slice(&fixture("examples/s3-uploader/events/get-uploads.json"))?;
-    event["rawPath"] = path.into();
-    event["rawQueryString"] = query.into();
-    event["requestContext"]["http"]["method"] = method.into();
-    event["requestContext"]["http"]["path"] = path.into();
-    if let Some(body) = body {
-        event["body"] = body.to_string().into();
-    }
+    gateway::retarget(&mut event, method, path, query, body.as_ref());
     send(app, event).await
 }
 
 async fn send(app: &example_s3_uploader::App, event: Value) -> Result<(u16, Value)> {
     let request = lambda_http::request::from_str(&event.to_string())?;
     let response = app.route(request).await;
-    let body = match response.body() {
-        Body::Text(t) => t.clone(),
-        Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-        _ => String::new(),
-    };
-    Ok((response.status().as_u16(), serde_json::from_str(&body)?))
+    Ok(gateway::json_response(&response)?)
 }
 
 fn encode(s: &str) -> String {
