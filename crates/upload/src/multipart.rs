@@ -125,8 +125,16 @@ pub(crate) mod s3 {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        if err.code() == Some("NoSuchUpload") {
-            return Error::NoSuchUpload;
+        match err.code() {
+            Some("NoSuchUpload") => return Error::NoSuchUpload,
+            // The client sent parts S3 cannot assemble: its mistake, not the server's.
+            Some(
+                code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML"),
+            ) => {
+                let message = err.message().unwrap_or("the parts cannot be assembled");
+                return Error::InvalidRequest(format!("{code}: {message}"));
+            }
+            _ => {}
         }
         Error::S3 {
             operation,

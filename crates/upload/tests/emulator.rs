@@ -481,3 +481,33 @@ async fn credentials_come_from_the_sdk_provider() {
         Ok(())
     );
 }
+
+#[tokio::test]
+async fn multipart_with_parts_s3_cannot_assemble_is_a_client_error() {
+    let s3 = emulator::s3();
+    let bucket = emulator::bucket(&s3, "multipart-bad").await;
+    let u = uploader(&bucket, 64 << 20);
+    let created = u
+        .create_multipart(&s3, &UploadRequest::new("application/octet-stream"))
+        .await
+        .expect("created");
+    assert!(created.plan.is_none(), "no size, no plan");
+    let signed = u
+        .sign_parts(&created.key, &created.upload_id, &[1], None)
+        .await
+        .expect("signed");
+    let r = http::put(&signed[0].url, [], b"part one");
+    assert_eq!(r.status, 200, "{}", r.text());
+    // An ETag S3 never gave out.
+    let forged = [UploadedPart {
+        part_number: 1,
+        etag: "\"0123456789abcdef0123456789abcdef\"".into(),
+        size: None,
+    }];
+    let err = u
+        .complete_multipart(&s3, &created.key, &created.upload_id, &forged, None)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.status(), 400, "{err:?}");
+    assert_eq!(emulator::object(&s3, &bucket, &created.key).await, None);
+}
