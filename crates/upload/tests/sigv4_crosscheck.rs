@@ -253,19 +253,19 @@ fn assert_same(
 }
 
 /// One PutObject, described independently of the builder's internals.
-struct Put {
-    what: &'static str,
-    key: &'static str,
-    content_type: &'static str,
+struct Put<'a> {
+    what: &'a str,
+    key: &'a str,
+    content_type: &'a str,
     content_length: Option<u64>,
     checksum: Option<[u8; 32]>,
     acl: Option<CannedAcl>,
-    metadata: &'static [(&'static str, &'static str)],
+    metadata: &'a [(&'a str, &'a str)],
     expires_in: u64,
 }
 
-impl Put {
-    const fn new(what: &'static str, key: &'static str, content_type: &'static str) -> Self {
+impl<'a> Put<'a> {
+    const fn new(what: &'a str, key: &'a str, content_type: &'a str) -> Self {
         Self {
             what,
             key,
@@ -648,5 +648,30 @@ fn endpoints_with_a_default_port_match_aws_sigv4() {
         let mut target = custom("b-1", "us-east-1", endpoint, path_style);
         target.origin = origin.to_owned();
         Put::new("default port", "k", "image/png").check(&target, &LONG_TERM);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any valid key, any printable metadata value (runs of spaces included), any length and
+    /// expiry: our signature is the one `aws-sigv4` computes.
+    #[test]
+    fn random_put_requests_match_aws_sigv4(
+        key in "[a-zA-Z0-9 _.!*'()&$@=;:+,?~%#\\[\\]{}^|<>\"`éüñ日本😀-]{1,40}(/[a-zA-Z0-9 éü日._+-]{1,12}){0,3}",
+        value in "[ -~]{0,40}",
+        length in proptest::option::of(0u64..10_000_000_000),
+        expires_in in 1u64..=604_800,
+        session in proptest::bool::ANY,
+    ) {
+        proptest::prop_assume!(ObjectKey::parse(key.as_str()).is_ok());
+        let metadata = [("note", value.as_str())];
+        let put = Put {
+            content_length: length,
+            metadata: &metadata,
+            expires_in,
+            ..Put::new("random", &key, "application/octet-stream")
+        };
+        put.check(&aws("lambdakit-uploads", "eu-west-1"), if session { &TEMPORARY } else { &LONG_TERM });
     }
 }
