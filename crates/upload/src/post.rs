@@ -476,6 +476,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever a field holds, the policy is valid JSON and decodes to the same text.
+        #[test]
+        fn any_string_survives_the_policy_json(text in "\\PC*|[\\x00-\\x1f\"\\\\]*") {
+            let mut json = String::new();
+            py_str(&mut json, &text);
+            proptest::prop_assert!(json.is_ascii());
+            let back: String = serde_json::from_str(&json).expect("valid JSON");
+            proptest::prop_assert_eq!(back, text);
+        }
+    }
+
     #[test]
     fn python_json_strings() {
         let mut s = String::new();
