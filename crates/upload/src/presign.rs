@@ -47,7 +47,10 @@ impl CannedAcl {
 /// Where requests go: AWS's own S3 endpoints or a custom one (an emulator, a VPC endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Endpoint {
-    Aws,
+    Aws {
+        accelerate: bool,
+        dual_stack: bool,
+    },
     Custom {
         scheme: String,
         authority: String,
@@ -88,6 +91,8 @@ pub struct PresignerBuilder {
     region: Option<String>,
     endpoint_url: Option<String>,
     force_path_style: bool,
+    accelerate: bool,
+    dual_stack: bool,
 }
 
 impl PresignerBuilder {
@@ -115,6 +120,20 @@ impl PresignerBuilder {
         self
     }
 
+    /// Sends uploads through S3 Transfer Acceleration (`bucket.s3-accelerate.amazonaws.com`),
+    /// which the bucket must have enabled. Bucket names with dots cannot use it: `build`
+    /// refuses them.
+    pub fn accelerate(mut self, yes: bool) -> Self {
+        self.accelerate = yes;
+        self
+    }
+
+    /// Uses S3's dual-stack (IPv4 and IPv6) endpoints.
+    pub fn dual_stack(mut self, yes: bool) -> Self {
+        self.dual_stack = yes;
+        self
+    }
+
     /// Checks the settings.
     ///
     /// Returns [`Error::InvalidRequest`] for a missing or malformed bucket, region or
@@ -134,8 +153,21 @@ impl PresignerBuilder {
         {
             return Err(Error::InvalidRequest(format!("invalid region {region:?}")));
         }
+        if self.accelerate && bucket.contains('.') {
+            return Err(Error::InvalidRequest(format!(
+                "Transfer Acceleration does not take bucket names with dots ({bucket:?})"
+            )));
+        }
+        if (self.accelerate || self.dual_stack) && self.endpoint_url.is_some() {
+            return Err(Error::InvalidRequest(
+                "accelerate and dual_stack apply to AWS's endpoints, not to endpoint_url".into(),
+            ));
+        }
         let endpoint = match self.endpoint_url {
-            None => Endpoint::Aws,
+            None => Endpoint::Aws {
+                accelerate: self.accelerate,
+                dual_stack: self.dual_stack,
+            },
             Some(url) => {
                 let (scheme, rest) = url
                     .split_once("://")
@@ -181,24 +213,36 @@ impl PresignerBuilder {
 /// (scheme, host, path of the bucket without a trailing slash)
 fn target(bucket: &str, region: &str, endpoint: &Endpoint) -> (String, String, String) {
     match endpoint {
-        Endpoint::Aws => {
+        Endpoint::Aws {
+            accelerate,
+            dual_stack,
+        } => {
             let domain = if region.starts_with("cn-") {
                 "amazonaws.com.cn"
             } else {
                 "amazonaws.com"
             };
+            let dual = if *dual_stack { "dualstack." } else { "" };
+            if *accelerate {
+                // The signing region stays the bucket's; the host has none.
+                return (
+                    "https".into(),
+                    format!("{bucket}.s3-accelerate.{dual}{domain}"),
+                    String::new(),
+                );
+            }
             // Dotted bucket names do not match S3's wildcard certificate, so they go in the
             // path.
             if bucket.contains('.') {
                 (
                     "https".into(),
-                    format!("s3.{region}.{domain}"),
+                    format!("s3.{dual}{region}.{domain}"),
                     format!("/{bucket}"),
                 )
             } else {
                 (
                     "https".into(),
-                    format!("{bucket}.s3.{region}.{domain}"),
+                    format!("{bucket}.s3.{dual}{region}.{domain}"),
                     String::new(),
                 )
             }

@@ -115,6 +115,23 @@ fn aws(bucket: &str, region: &'static str) -> Target {
     }
 }
 
+fn accelerated(bucket: &str, region: &'static str, dual_stack: bool) -> Target {
+    let presigner = Presigner::builder()
+        .bucket(bucket)
+        .region(region)
+        .accelerate(true)
+        .dual_stack(dual_stack)
+        .build()
+        .expect("presigner");
+    let dual = if dual_stack { "dualstack." } else { "" };
+    Target {
+        presigner,
+        region,
+        origin: format!("https://{bucket}.s3-accelerate.{dual}amazonaws.com"),
+        bucket_path: String::new(),
+    }
+}
+
 fn custom(bucket: &str, region: &'static str, endpoint: &str, path_style: bool) -> Target {
     let presigner = Presigner::builder()
         .bucket(bucket)
@@ -391,6 +408,14 @@ fn put_urls_match_aws_sigv4() {
     for case in &cases {
         case.check(&eu, &LONG_TERM);
         case.check(&us, &LONG_TERM);
+    }
+}
+
+#[test]
+fn accelerated_put_urls_match_aws_sigv4() {
+    for dual_stack in [false, true] {
+        let target = accelerated("lambdakit-uploads", "ap-southeast-2", dual_stack);
+        Put::new("accelerated", "uploads/a b.jpg", "image/jpeg").check(&target, &LONG_TERM);
     }
 }
 

@@ -9,6 +9,7 @@
 //! | `MAX_UPLOAD_BYTES` | `10485760` | the largest upload |
 //! | `URL_EXPIRY_SECONDS` | `300` | how long URLs work |
 //! | `REQUIRE_SIZE` | `true` | whether `GET /uploads` needs `size` (S3 then enforces it) |
+//! | `S3_ACCELERATE` | `false` | `true` sends uploads through S3 Transfer Acceleration |
 //! | `S3_ENDPOINT_URL` | AWS | another S3 endpoint, such as the local emulator (path style) |
 
 use std::time::Duration;
@@ -82,6 +83,9 @@ pub fn handler_from_env(
     let mut presigner = Presigner::builder().bucket(bucket).region(region);
     if let Some(endpoint) = env("S3_ENDPOINT_URL") {
         presigner = presigner.endpoint_url(endpoint).force_path_style(true);
+    }
+    if env("S3_ACCELERATE").is_some_and(|v| v == "true") {
+        presigner = presigner.accelerate(true);
     }
     let mut types = ContentTypes::new();
     for t in env("ALLOWED_TYPES")

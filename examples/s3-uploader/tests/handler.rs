@@ -126,6 +126,17 @@ fn configuration_errors_are_reported() {
     })
     .expect_err("bad number");
     assert!(err.to_string().contains("MAX_UPLOAD_BYTES"), "{err}");
+    let app = example_s3_uploader::App::from_env(&config, |n| match n {
+        "UPLOAD_BUCKET" => Some("b-1".into()),
+        "AWS_REGION" => Some("eu-west-1".into()),
+        "S3_ACCELERATE" => Some("true".into()),
+        _ => None,
+    })
+    .expect("accelerated app");
+    assert_eq!(
+        app.handler.uploader().presigner().post_url(),
+        "https://b-1.s3-accelerate.amazonaws.com/"
+    );
 }
 
 /// Sends `method path?query` with a JSON `body` through the sample event.
