@@ -54,6 +54,9 @@ pub enum Error {
     /// The operating system could not supply random bytes for a key.
     #[error("no randomness available: {0}")]
     Random(String),
+    /// The upload would replace an object that already exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// No such route or resource.
     #[error("not found: {0}")]
     NotFound(String),
@@ -81,6 +84,7 @@ impl Error {
             Error::Unauthorized => 401,
             Error::Forbidden(_) => 403,
             Error::NoSuchUpload | Error::NotFound(_) => 404,
+            Error::Conflict(_) => 409,
             Error::S3 { .. } => 502,
             Error::CredentialsExpired | Error::Credentials(_) | Error::Random(_) => 500,
         }
@@ -101,6 +105,7 @@ impl Error {
             Error::Forbidden(_) => "Forbidden",
             Error::NoSuchUpload => "NoSuchUpload",
             Error::NotFound(_) => "NotFound",
+            Error::Conflict(_) => "Conflict",
             Error::S3 { .. } => "S3Error",
         }
     }

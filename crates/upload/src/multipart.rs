@@ -127,6 +127,9 @@ pub(crate) mod s3 {
     {
         match err.code() {
             Some("NoSuchUpload") => return Error::NoSuchUpload,
+            Some("PreconditionFailed") => {
+                return Error::Conflict("an object already exists under this key".into());
+            }
             // The client sent parts S3 cannot assemble: its mistake, not the server's.
             Some(
                 code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML"),
@@ -223,6 +226,8 @@ pub(crate) mod s3 {
             .bucket(bucket)
             .key(key.as_str())
             .upload_id(upload_id)
+            // Never replace an object that already exists under the key.
+            .if_none_match("*")
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(completed))

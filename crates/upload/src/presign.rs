@@ -316,8 +316,30 @@ pub struct PutObject<'a> {
     checksum_sha256: Option<String>,
     acl: Option<CannedAcl>,
     metadata: Vec<(String, String)>,
+    extra: Vec<(String, String)>,
     expires_in: Duration,
 }
+
+/// PutObject headers [`PutObject::header`] may sign, besides those with their own method.
+const SIGNABLE_HEADERS: &[&str] = &[
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-context",
+    "x-amz-server-side-encryption-bucket-key-enabled",
+    "x-amz-storage-class",
+    "x-amz-tagging",
+    "x-amz-website-redirect-location",
+    "x-amz-object-lock-mode",
+    "x-amz-object-lock-retain-until-date",
+    "x-amz-object-lock-legal-hold",
+    "x-amz-expected-bucket-owner",
+    "if-none-match",
+];
 
 impl PutObject<'_> {
     /// Signs the exact size: S3 refuses a body of any other length.
@@ -342,6 +364,16 @@ impl PutObject<'_> {
     /// and `-`; values printable ASCII. Bad ones are refused when signing.
     pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.push((name.into(), value.into()));
+        self
+    }
+
+    /// Signs another PutObject header, such as `cache-control`, `content-disposition`,
+    /// `x-amz-server-side-encryption`, `x-amz-storage-class`, `x-amz-tagging`, or
+    /// `if-none-match: *` (S3 then refuses to overwrite an existing object). Names outside
+    /// that list, and values that are not printable ASCII, are refused when signing.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra
+            .push((name.into().to_ascii_lowercase(), value.into()));
         self
     }
 
@@ -370,6 +402,19 @@ impl PutObject<'_> {
         for (name, value) in &self.metadata {
             check_metadata(name, value)?;
             headers.insert(format!("x-amz-meta-{name}"), value.clone());
+        }
+        for (name, value) in &self.extra {
+            if !SIGNABLE_HEADERS.contains(&name.as_str()) {
+                return Err(Error::InvalidRequest(format!(
+                    "the header {name:?} cannot be signed into a PUT URL"
+                )));
+            }
+            if value.is_empty() || !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                return Err(Error::InvalidRequest(format!(
+                    "the header {name:?} needs a printable ASCII value"
+                )));
+            }
+            headers.insert(name.clone(), value.clone());
         }
         self.presigner
             .presign("PUT", self.key, &[], headers, self.expires_in, creds, now)
@@ -449,6 +494,7 @@ impl Presigner {
             checksum_sha256: None,
             acl: None,
             metadata: Vec::new(),
+            extra: Vec::new(),
             expires_in: Duration::from_secs(300),
         }
     }

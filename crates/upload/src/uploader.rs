@@ -131,6 +131,7 @@ pub struct Uploader {
     expires_in: Duration,
     acl: Option<CannedAcl>,
     part_size: u64,
+    overwrite: bool,
     credentials: CredentialSource,
 }
 
@@ -157,6 +158,7 @@ pub struct UploaderBuilder {
     expires_in: Duration,
     acl: Option<CannedAcl>,
     part_size: u64,
+    overwrite: bool,
     credentials: Option<CredentialSource>,
 }
 
@@ -209,6 +211,14 @@ impl UploaderBuilder {
     /// A canned ACL for every upload (default none: the bucket's own setting).
     pub fn acl(mut self, acl: CannedAcl) -> Self {
         self.acl = Some(acl);
+        self
+    }
+
+    /// Whether a presigned PUT may replace an existing object (default false). By default
+    /// every PUT URL signs `if-none-match: *`, so S3 refuses to overwrite anything: not an
+    /// object another upload stored, nor this upload's own object when its URL is replayed.
+    pub fn allow_overwrite(mut self, yes: bool) -> Self {
+        self.overwrite = yes;
         self
     }
 
@@ -276,6 +286,7 @@ impl UploaderBuilder {
             expires_in: self.expires_in,
             acl: self.acl,
             part_size: self.part_size,
+            overwrite: self.overwrite,
             credentials,
         })
     }
@@ -300,6 +311,7 @@ impl Uploader {
             expires_in: Duration::from_secs(300),
             acl: None,
             part_size: 8 * 1024 * 1024,
+            overwrite: false,
             credentials: None,
         }
     }
@@ -386,6 +398,9 @@ impl Uploader {
         }
         if let Some(acl) = self.acl {
             put = put.acl(acl);
+        }
+        if !self.overwrite {
+            put = put.header("if-none-match", "*");
         }
         let signed = put.sign(creds, now)?;
         Ok(PresignedUpload {
@@ -685,6 +700,7 @@ mod tests {
             .expect("signed");
         assert!(ok.key.starts_with("uploads/") && ok.key.ends_with(".jpg"));
         assert_eq!(ok.headers["content-length"], "10");
+        assert_eq!(ok.headers["if-none-match"], "*", "no overwrites by default");
         // The content type defaults to the only allowed one.
         let req = UploadRequest {
             size: Some(5),

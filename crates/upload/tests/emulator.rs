@@ -156,7 +156,11 @@ async fn put_with_another_content_type_or_size_is_refused() {
         Ok(())
     );
     // A browser sending text/html (to get a stored page served from the bucket's origin).
-    let html = [("content-type", "text/html"), ("content-length", "100")];
+    let html = [
+        ("content-type", "text/html"),
+        ("content-length", "100"),
+        ("if-none-match", "*"),
+    ];
     assert_eq!(
         check_presigned("PUT", &up.upload_url, &html, SECRET, now),
         Err(Refusal::SignatureDoesNotMatch)
@@ -165,13 +169,14 @@ async fn put_with_another_content_type_or_size_is_refused() {
     let big = [
         ("content-type", "image/jpeg"),
         ("content-length", "5000000"),
+        ("if-none-match", "*"),
     ];
     assert_eq!(
         check_presigned("PUT", &up.upload_url, &big, SECRET, now),
         Err(Refusal::SignatureDoesNotMatch)
     );
     // No content type at all.
-    let none = [("content-length", "100")];
+    let none = [("content-length", "100"), ("if-none-match", "*")];
     assert_eq!(
         check_presigned("PUT", &up.upload_url, &none, SECRET, now),
         Err(Refusal::MissingSignedHeader("content-type".into()))
@@ -510,4 +515,76 @@ async fn multipart_with_parts_s3_cannot_assemble_is_a_client_error() {
         .expect_err("refused");
     assert_eq!(err.status(), 400, "{err:?}");
     assert_eq!(emulator::object(&s3, &bucket, &created.key).await, None);
+}
+
+#[tokio::test]
+async fn a_replayed_put_url_cannot_overwrite_the_upload() {
+    let s3 = emulator::s3();
+    let bucket = emulator::bucket(&s3, "put-replay").await;
+    let up = uploader(&bucket, 1 << 20)
+        .presign_put(&UploadRequest::new("image/jpeg").size(5))
+        .await
+        .expect("presigned");
+    assert_eq!(up.headers["if-none-match"], "*");
+    let first = http::put(&up.upload_url, pairs(&up.headers), b"first");
+    assert_eq!(first.status, 200, "{}", first.text());
+    // The same URL again (within its expiry), with other bytes: S3 refuses (412).
+    let second = http::put(&up.upload_url, pairs(&up.headers), b"later");
+    assert_eq!(second.status, 412, "{}", second.text());
+    assert_eq!(
+        emulator::object(&s3, &bucket, &up.key).await.as_deref(),
+        Some(&b"first"[..])
+    );
+    // Dropping the header breaks the signature.
+    let without: Vec<(&str, &str)> = pairs(&up.headers)
+        .into_iter()
+        .filter(|(k, _)| *k != "if-none-match")
+        .collect();
+    assert_eq!(
+        check_presigned("PUT", &up.upload_url, &without, SECRET, SystemTime::now()),
+        Err(Refusal::MissingSignedHeader("if-none-match".into()))
+    );
+}
+
+#[tokio::test]
+async fn multipart_never_completes_over_an_existing_object() {
+    let s3 = emulator::s3();
+    let bucket = emulator::bucket(&s3, "multipart-exists").await;
+    let u = uploader(&bucket, 64 << 20);
+    let key = lambdakit_upload::ObjectKey::parse("uploads/taken.bin").expect("key");
+    let created = u
+        .create_multipart(
+            &s3,
+            &UploadRequest::new("application/octet-stream").key(key.clone()),
+        )
+        .await
+        .expect("created");
+    let signed = u
+        .sign_parts(&created.key, &created.upload_id, &[1], None)
+        .await
+        .expect("signed");
+    let r = http::put(&signed[0].url, [], b"new bytes");
+    let parts = [UploadedPart {
+        part_number: 1,
+        etag: r.headers.get("etag").cloned().expect("etag"),
+        size: None,
+    }];
+    // Meanwhile someone stores an object under the same key.
+    s3.put_object()
+        .bucket(&bucket)
+        .key(key.as_str())
+        .body(b"already here".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    let result = u
+        .complete_multipart(&s3, &created.key, &created.upload_id, &parts, None)
+        .await;
+    assert!(matches!(result, Err(Error::Conflict(_))), "{result:?}");
+    assert_eq!(
+        emulator::object(&s3, &bucket, key.as_str())
+            .await
+            .as_deref(),
+        Some(&b"already here"[..])
+    );
 }

@@ -278,6 +278,7 @@ struct Put<'a> {
     checksum: Option<[u8; 32]>,
     acl: Option<CannedAcl>,
     metadata: &'a [(&'a str, &'a str)],
+    extra: &'a [(&'a str, &'a str)],
     expires_in: u64,
 }
 
@@ -291,6 +292,7 @@ impl<'a> Put<'a> {
             checksum: None,
             acl: None,
             metadata: &[],
+            extra: &[],
             expires_in: 300,
         }
     }
@@ -312,6 +314,9 @@ impl<'a> Put<'a> {
         }
         for (name, value) in self.metadata {
             put = put.metadata(*name, *value);
+        }
+        for (name, value) in self.extra {
+            put = put.header(*name, *value);
         }
         put.sign(&creds.ours(), at(NOW)).expect("signed")
     }
@@ -343,6 +348,9 @@ impl<'a> Put<'a> {
         }
         for (name, value) in self.metadata {
             h.insert(format!("x-amz-meta-{name}"), (*value).to_owned());
+        }
+        for (name, value) in self.extra {
+            h.insert(name.to_ascii_lowercase(), (*value).to_owned());
         }
         h
     }
@@ -395,6 +403,17 @@ fn put_urls_match_aws_sigv4() {
         Put {
             expires_in: 7 * 24 * 3600,
             ..Put::new("7-day expiry", "archive/2024.tar.gz", "application/gzip")
+        },
+        Put {
+            extra: &[
+                ("Cache-Control", "public,  max-age=31536000"),
+                ("content-disposition", "attachment; filename=\"report.pdf\""),
+                ("x-amz-server-side-encryption", "aws:kms"),
+                ("x-amz-storage-class", "STANDARD_IA"),
+                ("x-amz-tagging", "team=web&env=prod"),
+                ("if-none-match", "*"),
+            ],
+            ..Put::new("other signed headers", "reports/q3.pdf", "application/pdf")
         },
         Put::new("key with spaces", "photos/my cat  (1).jpg", "image/jpeg"),
         Put::new("unicode key", "données/été/ça 😀 日本.png", "image/png"),
