@@ -72,6 +72,46 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// The string entries of a JSON object, in order.
+fn string_pairs(object: &Value) -> Vec<(String, String)> {
+    object
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Reads `key` back from the emulator, checks it holds `expected`, and keeps a copy as `copy`.
+async fn check_stored(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    expected: &[u8],
+    copy: Option<PathBuf>,
+) -> Result {
+    let stored = emulator::object(s3, bucket, key)
+        .await
+        .ok_or(format!("s3://{bucket}/{key} is missing"))?;
+    if stored != expected {
+        return Err(format!("s3://{bucket}/{key} differs from the uploaded bytes").into());
+    }
+    let kept = match copy {
+        Some(path) => {
+            std::fs::write(&path, &stored)?;
+            format!(" (copy: {})", path.display())
+        }
+        None => String::new(),
+    };
+    say(&format!(
+        "s3://{bucket}/{key} holds the same {} bytes{kept}",
+        stored.len()
+    ));
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result {
     let url = emulator::url();
@@ -111,14 +151,7 @@ async fn main() -> Result {
         serde_json::to_vec_pretty(&body)?,
     )?;
     say(&format!("GET /uploads -> {status}, key {}", body["Key"]));
-    let headers: Vec<(String, String)> = body["headers"]
-        .as_object()
-        .map(|h| {
-            h.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let headers = string_pairs(&body["headers"]);
     let put = http::put(
         body["uploadURL"].as_str().ok_or("no uploadURL")?,
         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -130,19 +163,19 @@ async fn main() -> Result {
         put.status
     ));
     let key = body["Key"].as_str().ok_or("no Key")?;
-    let stored = emulator::object(&s3, &bucket, key)
-        .await
-        .ok_or("the object is missing")?;
-    if stored != photo {
-        return Err("the stored object differs from the uploaded file".into());
-    }
-    let put_copy = out.join("put-object.jpg");
-    std::fs::write(&put_copy, &stored)?;
+    check_stored(&s3, &bucket, key, &photo, Some(out.join("put-object.jpg"))).await?;
+    let replay = http::put(
+        body["uploadURL"].as_str().ok_or("no uploadURL")?,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        b"something else",
+    );
     say(&format!(
-        "s3://{bucket}/{key} holds the same {} bytes (copy: {})",
-        stored.len(),
-        put_copy.display()
+        "PUT other bytes to the same URL again -> {} (if-none-match: the upload is never overwritten)",
+        replay.status
     ));
+    if replay.status != 412 {
+        return Err("a replayed URL overwrote the upload".into());
+    }
 
     // 2. The POST-policy variant: GET /uploads/post, then a multipart/form-data POST.
     let (status, body) = invoke(
@@ -159,14 +192,7 @@ async fn main() -> Result {
         "GET /uploads/post -> {status}, key {}",
         body["key"]
     ));
-    let fields: Vec<(String, String)> = body["fields"]
-        .as_object()
-        .map(|h| {
-            h.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let fields = string_pairs(&body["fields"]);
     let post = http::post_form(
         body["url"].as_str().ok_or("no url")?,
         fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -176,19 +202,7 @@ async fn main() -> Result {
     );
     say(&format!("POST form with the file -> {}", post.status));
     let key = body["key"].as_str().ok_or("no key")?;
-    let stored = emulator::object(&s3, &bucket, key)
-        .await
-        .ok_or("the POSTed object is missing")?;
-    if stored != photo {
-        return Err("the POSTed object differs from the uploaded file".into());
-    }
-    let post_copy = out.join("post-object.jpg");
-    std::fs::write(&post_copy, &stored)?;
-    say(&format!(
-        "s3://{bucket}/{key} holds the same {} bytes (copy: {})",
-        stored.len(),
-        post_copy.display()
-    ));
+    check_stored(&s3, &bucket, key, &photo, Some(out.join("post-object.jpg"))).await?;
 
     // 3. A large file the way Uppy's @uppy/aws-s3 plugin sends it: a multipart upload through
     //    the Companion-style routes, each part PUT to its presigned URL.
@@ -234,16 +248,10 @@ async fn main() -> Result {
     )
     .await?;
     say(&format!("POST /s3/multipart/…/complete -> {status}"));
-    let stored = emulator::object(&s3, &bucket, &key)
-        .await
-        .ok_or(format!("the multipart object is missing: {done}"))?;
-    if stored != big {
-        return Err("the multipart object differs from the uploaded bytes".into());
+    if done["key"] != key.as_str() {
+        return Err(format!("the multipart upload did not complete: {done}").into());
     }
-    say(&format!(
-        "s3://{bucket}/{key} holds the same {} bytes",
-        stored.len()
-    ));
+    check_stored(&s3, &bucket, &key, &big, None).await?;
 
     // 4. What the blog's Lambda would have signed, refused up front.
     let (status, body) = invoke(
