@@ -9,6 +9,11 @@
 //! | `MAX_UPLOAD_BYTES` | `10485760` | the largest upload |
 //! | `URL_EXPIRY_SECONDS` | `300` | how long URLs work |
 //! | `REQUIRE_SIZE` | `true` | whether `GET /uploads` needs `size` (S3 then enforces it) |
+//! | `ALLOW_OVERWRITE` | `false` | `true` stops signing `if-none-match: *` into PUT URLs |
+//!
+//! With `REQUIRE_SIZE=false` and `ALLOW_OVERWRITE=true`, `GET /uploads` answers the blog's own
+//! frontend as the blog's Lambda did: no parameters, and a URL that signs only the content
+//! type (S3 then enforces no size).
 //! | `S3_ACCELERATE` | `false` | `true` sends uploads through S3 Transfer Acceleration |
 //! | `S3_ENDPOINT_URL` | AWS | another S3 endpoint, such as the local emulator (path style) |
 
@@ -106,6 +111,7 @@ pub fn handler_from_env(
         .size_range(1, number("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)?)
         .expires_in(Duration::from_secs(number("URL_EXPIRY_SECONDS", 300)?))
         .require_size(env("REQUIRE_SIZE").is_none_or(|v| v != "false"))
+        .allow_overwrite(env("ALLOW_OVERWRITE").is_some_and(|v| v == "true"))
         .credentials_provider(provider)
         .build()?;
     Ok(UploadHandler::new(uploader))

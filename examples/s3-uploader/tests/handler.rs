@@ -252,3 +252,32 @@ async fn rest_api_cognito_claims_scope_keys_too() {
     );
     assert_eq!(body["headers"]["content-length"], "61306");
 }
+
+#[tokio::test]
+async fn the_blogs_own_frontend_can_be_served() {
+    // The blog's page calls `GET /uploads` with no parameters and PUTs with only a
+    // content type: the compatibility settings answer it as the blog's Lambda did.
+    let url = emulator::url();
+    let app = example_s3_uploader::App::from_env(&emulator::sdk_config(), move |name| match name {
+        "UPLOAD_BUCKET" => Some("sample-bucket".into()),
+        "S3_ENDPOINT_URL" => Some(url.clone()),
+        "REQUIRE_SIZE" => Some("false".into()),
+        "ALLOW_OVERWRITE" => Some("true".into()),
+        _ => None,
+    })
+    .expect("app");
+    let (status, body) = invoke(&app, "get-uploads.json", |e| {
+        e["rawQueryString"] = "".into();
+        e["queryStringParameters"] = Value::Null;
+    })
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["uploadURL"].is_string() && body["Key"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        body["headers"],
+        serde_json::json!({"content-type": "image/jpeg"})
+    );
+}
