@@ -52,13 +52,10 @@ fn photo() -> Vec<u8> {
     fixture("fixtures/images/grace_hopper.jpg")
 }
 
-#[tokio::test]
-async fn presigned_put_stores_exactly_the_bytes_sent() {
-    let s3 = emulator::s3();
-    let bucket = emulator::bucket(&s3, "put").await;
-    let photo = photo();
-    let sum = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&photo));
-    let up = uploader(&bucket, 1 << 20)
+/// A presigned PUT of `photo` with its size and SHA-256 signed; also the base64 SHA-256.
+async fn presign_photo(bucket: &str, photo: &[u8]) -> (lambdakit_upload::PresignedUpload, String) {
+    let sum = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(photo));
+    let up = uploader(bucket, 1 << 20)
         .presign_put(
             &UploadRequest::new("image/jpeg")
                 .size(photo.len() as u64)
@@ -66,6 +63,15 @@ async fn presigned_put_stores_exactly_the_bytes_sent() {
         )
         .await
         .expect("presigned");
+    (up, sum)
+}
+
+#[tokio::test]
+async fn presigned_put_stores_exactly_the_bytes_sent() {
+    let s3 = emulator::s3();
+    let bucket = emulator::bucket(&s3, "put").await;
+    let photo = photo();
+    let (up, sum) = presign_photo(&bucket, &photo).await;
     assert_eq!(up.headers["content-type"], "image/jpeg");
     assert_eq!(up.headers["content-length"], photo.len().to_string());
     assert_eq!(up.headers["x-amz-checksum-sha256"], sum);
@@ -94,15 +100,7 @@ async fn put_with_another_body_than_signed_is_refused_by_its_checksum() {
     let s3 = emulator::s3();
     let bucket = emulator::bucket(&s3, "put-digest").await;
     let photo = photo();
-    let sum = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&photo));
-    let up = uploader(&bucket, 1 << 20)
-        .presign_put(
-            &UploadRequest::new("image/jpeg")
-                .size(photo.len() as u64)
-                .checksum_sha256(sum),
-        )
-        .await
-        .expect("presigned");
+    let (up, _) = presign_photo(&bucket, &photo).await;
     // Same length, other bytes: S3 refuses them (BadDigest) because the signed checksum no
     // longer matches. moto does not check checksums, so the rule is checked here.
     let mut forged = photo.clone();
