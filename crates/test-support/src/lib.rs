@@ -7,6 +7,11 @@
 //! - [`http`]: a small blocking HTTP client for presigned URLs.
 //! - [`gateway`]: a local API Gateway (HTTP API, payload v2) in front of a `lambda_http`
 //!   handler, with static files.
+//! - [`sigv4_verify`]: an independent SigV4 `Authorization` header verifier, to cross-check
+//!   clients that sign with `aws-sigv4`.
+//! - [`signed_server`]: a local HTTP/1.1 and HTTP/2 endpoint standing in for API Gateway with
+//!   IAM authorization and an API key in front of a model: it verifies signatures and can add
+//!   latency, inject errors or hang.
 //! - [`browser`]: headless Chromium driven over the DevTools protocol.
 
 pub mod browser;
@@ -14,6 +19,8 @@ pub mod emulator;
 pub mod gateway;
 pub mod http;
 pub mod s3_rules;
+pub mod signed_server;
+pub mod sigv4_verify;
 
 use std::path::{Path, PathBuf};
 
