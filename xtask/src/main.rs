@@ -339,7 +339,10 @@ fn templates(root: &Path) -> Vec<PathBuf> {
 }
 
 /// The example applications the demo runs, as (package, binary).
-const DEMOS: &[(&str, &str)] = &[("example-s3-uploader", "s3-uploader-demo")];
+const DEMOS: &[(&str, &str)] = &[
+    ("example-s3-uploader", "s3-uploader-demo"),
+    ("example-fraud-inference", "fraud-inference-demo"),
+];
 
 fn demo(root: &Path) -> Result {
     setup(root, false)?;
