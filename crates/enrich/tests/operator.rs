@@ -510,3 +510,39 @@ async fn an_empty_input_ends_at_once() {
         .await;
     assert!(out.is_empty());
 }
+
+#[test]
+fn the_operator_can_move_between_threads() {
+    fn assert_send<S: Send>(_: &S) {}
+    let f = |n: &u32| {
+        let n = *n;
+        async move { Ok::<u32, std::io::Error>(n) }
+    };
+    let op = AsyncIo::unordered(4)
+        .retry(Retry::fixed(Duration::from_millis(1), 1).retry_if_error(|_: &std::io::Error| true))
+        .run(stream::iter(0..3u32), f);
+    assert_send(&op);
+    let events = AsyncIo::ordered(4).run_events(stream::iter([Event::<u32, u64>::Marker(1)]), f);
+    assert_send(&events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn it_runs_inside_a_spawned_task() {
+    let f = |n: &u32| {
+        let n = *n;
+        async move {
+            tokio::task::yield_now().await;
+            Ok::<u32, ()>(n * 2)
+        }
+    };
+    let handle = tokio::spawn(async move {
+        AsyncIo::unordered(8)
+            .run(stream::iter(0..100u32), f)
+            .map(|c| c.outcome.value().copied().unwrap_or_default())
+            .collect::<Vec<u32>>()
+            .await
+    });
+    let mut out = handle.await.expect("task");
+    out.sort_unstable();
+    assert_eq!(out, (0..100).map(|n| n * 2).collect::<Vec<_>>());
+}

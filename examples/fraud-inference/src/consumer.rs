@@ -253,15 +253,34 @@ pub async fn read_api_key(
     region: &str,
     credentials: aws_credential_types::provider::SharedCredentialsProvider,
 ) -> Result<String, BoxError> {
-    if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("{id:?} is not an API key id").into());
-    }
     let suffix = if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {
         "amazonaws.com"
     };
-    let url = format!("https://apigateway.{region}.{suffix}/apikeys/{id}?includeValue=true");
+    read_api_key_at(
+        &format!("https://apigateway.{region}.{suffix}"),
+        id,
+        region,
+        credentials,
+    )
+    .await
+}
+
+/// [`read_api_key`] from the API Gateway endpoint `base` (the emulator in tests).
+pub async fn read_api_key_at(
+    base: &str,
+    id: &str,
+    region: &str,
+    credentials: aws_credential_types::provider::SharedCredentialsProvider,
+) -> Result<String, BoxError> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!("{id:?} is not an API key id").into());
+    }
+    let url = format!(
+        "{}/apikeys/{id}?includeValue=true",
+        base.trim_end_matches('/')
+    );
     let client = SignedClient::builder(url)
         .region(region)
         .service("apigateway")

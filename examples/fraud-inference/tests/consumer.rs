@@ -204,3 +204,66 @@ async fn a_failed_put_records_reports_every_scored_record() {
     assert_eq!(response.batch_item_failures.len(), 10);
     assert_eq!(summary.written, 0);
 }
+
+#[derive(serde::Deserialize)]
+struct CreatedKey {
+    id: String,
+}
+
+#[tokio::test]
+async fn the_api_key_value_is_read_from_api_gateway_by_id() {
+    // Create a key on the emulator's API Gateway with a signed POST /apikeys, then read its
+    // value back by id as the consumer does at cold start.
+    let base = emulator::url();
+    let creds =
+        aws_credential_types::provider::SharedCredentialsProvider::new(emulator::credentials());
+    let value = format!("fraud-key-{}", unique_name("v"));
+    let create = SignedClient::builder(format!("{base}/apikeys"))
+        .region(emulator::REGION)
+        .service("apigateway")
+        .credentials(creds.clone())
+        .build()
+        .expect("client");
+    let body =
+        serde_json::json!({ "name": unique_name("consumer"), "enabled": true, "value": value });
+    let created = create
+        .post_json::<CreatedKey>(serde_json::to_vec(&body).expect("json"))
+        .await
+        .expect("create key");
+    assert!(created.status.is_success(), "{:?}", created.error_body);
+    let id = created.value.expect("key id").id;
+
+    let read = example_fraud_inference::consumer::read_api_key_at(
+        &base,
+        &id,
+        emulator::REGION,
+        creds.clone(),
+    )
+    .await
+    .expect("read key");
+    assert_eq!(read, value);
+
+    // An id that is not one is refused before any call; an unknown id is an error, not a key.
+    for bad in ["", "../apikeys", "id?x=1"] {
+        assert!(
+            example_fraud_inference::consumer::read_api_key_at(
+                &base,
+                bad,
+                emulator::REGION,
+                creds.clone()
+            )
+            .await
+            .is_err()
+        );
+    }
+    assert!(
+        example_fraud_inference::consumer::read_api_key_at(
+            &base,
+            "doesnotexist1",
+            emulator::REGION,
+            creds
+        )
+        .await
+        .is_err()
+    );
+}
