@@ -930,13 +930,66 @@ pub fn format_amz_date(t: SystemTime) -> String {
     )
 }
 
+/// Signs requests as a client built on the AWS SDK's signer (`aws-sigv4`, default settings)
+/// does, for tests of this verifier and of servers built on it.
+#[derive(Debug)]
+pub struct SdkSigner<'a> {
+    /// The credentials to sign with.
+    pub credentials: &'a aws_credential_types::Credentials,
+    /// The signing region.
+    pub region: &'a str,
+    /// The signing service.
+    pub service: &'a str,
+    /// The signing time.
+    pub time: SystemTime,
+}
+
+impl SdkSigner<'_> {
+    /// `method url` with `headers` and `body`, signed in the `Authorization` header. The `Host`
+    /// header is signed from the URL but not added: the HTTP client adds it (or `:authority`).
+    pub fn sign(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<http::Request<()>, String> {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let identity = self.credentials.clone().into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.region)
+            .name(self.service)
+            .time(self.time)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| e.to_string())?
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            url,
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| e.to_string())?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| e.to_string())?
+            .into_parts();
+        let mut builder = http::Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let mut request = builder.body(()).map_err(|e| e.to_string())?;
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    use aws_sigv4::sign::v4;
 
     const AKID: &str = "AKIDEXAMPLE";
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -963,40 +1016,23 @@ mod tests {
         token: Option<&str>,
         time: SystemTime,
     ) -> (http::request::Parts, Vec<u8>) {
-        let identity = aws_credential_types::Credentials::new(
+        let credentials = aws_credential_types::Credentials::new(
             AKID,
             SECRET,
             token.map(str::to_owned),
             None,
             "test",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name(service)
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            method,
-            url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        let mut builder = http::Request::builder().method(method).uri(url);
-        for (name, value) in headers {
-            builder = builder.header(*name, *value);
-        }
-        let mut request = builder.body(()).unwrap();
+        );
+        let signer = SdkSigner {
+            credentials: &credentials,
+            region,
+            service,
+            time,
+        };
+        let mut request = signer.sign(method, url, headers, body).unwrap();
         // What a client sends: the Host header derived from the URL, as hyper does.
         let host = request.uri().authority().unwrap().to_string();
         request.headers_mut().insert("host", host.parse().unwrap());
-        instructions.apply_to_request_http1x(&mut request);
         let (parts, ()) = request.into_parts();
         (parts, body.to_vec())
     }

@@ -7,15 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use lambdakit_test_support::signed_server::{InjectedError, SignedServer, SignedServerConfig};
-use lambdakit_test_support::sigv4_verify::Secret;
+use lambdakit_test_support::sigv4_verify::{SdkSigner, Secret};
 
 const REGION: &str = "eu-west-1";
 const AKID: &str = "AKIDEXAMPLE";
@@ -55,40 +53,23 @@ fn signed(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> http::Request<Full<Bytes>> {
-    let identity = aws_credential_types::Credentials::new(
+    let credentials = aws_credential_types::Credentials::new(
         creds.akid,
         creds.secret,
         creds.token.map(str::to_owned),
         None,
         "test",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(creds.region)
-        .name("execute-api")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
+    );
+    let signer = SdkSigner {
+        credentials: &credentials,
+        region: creds.region,
+        service: "execute-api",
+        time: SystemTime::now(),
+    };
+    signer
+        .sign(method, url, headers, body)
         .unwrap()
-        .into();
-    let signable = SignableRequest::new(
-        method,
-        url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    let mut builder = http::Request::builder().method(method).uri(url);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let mut request = builder
-        .body(Full::new(Bytes::copy_from_slice(body)))
-        .unwrap();
-    instructions.apply_to_request_http1x(&mut request);
-    request
+        .map(|()| Full::new(Bytes::copy_from_slice(body)))
 }
 
 async fn send(
