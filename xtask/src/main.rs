@@ -393,5 +393,28 @@ fn bench(root: &Path) -> Result {
         .arg(root.join("benches/post_vs_boto3.py"))
         .arg(root.join("target/release/post-policies"))
         .current_dir(root))?;
+    step("criterion: lambdakit-enrich per-element overhead vs buffer_unordered");
+    run(cargo()
+        .args([
+            "bench",
+            "--package",
+            "lambdakit-benches",
+            "--bench",
+            "enrich",
+        ])
+        .current_dir(root))?;
+    step("lambdakit-enrich: throughput vs capacity / latency, timeout storm, retries");
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "lambdakit-benches",
+            "--bin",
+            "enrich-throughput",
+        ])
+        .current_dir(root))?;
+    run(Command::new(root.join("target/release/enrich-throughput")).current_dir(root))?;
     Ok(())
 }
