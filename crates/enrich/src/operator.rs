@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -185,6 +185,8 @@ impl<O, E> AsyncIo<O, E> {
                 rng: self.seed.map_or_else(Rng::from_entropy, Rng::seeded),
                 metrics: Metrics::default(),
                 full: false,
+                timer: None,
+                armed: None,
             },
         }
     }
@@ -195,6 +197,11 @@ pin_project! {
     struct Task<Fut> {
         slot: usize,
         deadline: Option<Instant>,
+        // Set by the operator's timeout sweep: the call is abandoned at its next poll.
+        expired: bool,
+        // The task's waker, kept while a call with a deadline is pending, so the sweep can have
+        // it polled again once its deadline has passed.
+        waker: Option<Waker>,
         #[pin]
         kind: Kind<Fut>,
     }
@@ -203,8 +210,11 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<Fut> {
-        Call { #[pin] call: Fut, #[pin] timer: Option<Sleep> },
-        Wait { #[pin] sleep: Sleep, expires: bool },
+        // Calls have no timer of their own: one operator-wide timer sweeps the calls past their
+        // deadline (`State::sweep`), instead of registering one Tokio timer per element. A
+        // wait's `Sleep` is boxed: inline, its 100-odd bytes would enlarge every task.
+        Call { #[pin] call: Fut },
+        Wait { sleep: Pin<Box<Sleep>>, expires: bool },
     }
 }
 
@@ -221,25 +231,23 @@ impl<Fut: Future> Future for Task<Fut> {
         let this = self.project();
         let slot = *this.slot;
         match this.kind.project() {
-            KindProj::Call { call, mut timer } => {
+            KindProj::Call { call } => {
                 if let Poll::Ready(result) = call.poll(cx) {
                     return Poll::Ready((slot, TaskResult::Done(result)));
                 }
-                // The timer is created only for calls that do not finish at once: a ready
-                // future costs no timer registration.
-                if let Some(deadline) = *this.deadline {
-                    if timer.as_mut().as_pin_mut().is_none() {
-                        timer.set(Some(sleep_until(deadline)));
-                    }
-                    if let Some(t) = timer.as_pin_mut() {
-                        ready!(t.poll(cx));
-                        return Poll::Ready((slot, TaskResult::TimedOut));
+                if *this.expired {
+                    return Poll::Ready((slot, TaskResult::TimedOut));
+                }
+                if this.deadline.is_some() {
+                    match this.waker {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => *this.waker = Some(cx.waker().clone()),
                     }
                 }
                 Poll::Pending
             }
             KindProj::Wait { sleep, expires } => {
-                ready!(sleep.poll(cx));
+                ready!(sleep.as_mut().poll(cx));
                 let result = if *expires {
                     TaskResult::TimedOut
                 } else {
@@ -262,6 +270,10 @@ struct State<F, O, E> {
     rng: Rng,
     metrics: Metrics,
     full: bool,
+    /// The one timer behind every call's timeout, created at the first deadline.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// When `timer` fires: no later than the earliest deadline of a call in progress.
+    armed: Option<Instant>,
 }
 
 pin_project! {
@@ -334,6 +346,10 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
+        // One clock read per call, shared by every element started or finished in it: reading
+        // the clock costs as much as the rest of the work for an element. Completions are
+        // handled in batches below, so most calls that emit read no clock at all.
+        let mut clock: Option<Instant> = None;
         loop {
             if let Some(event) = this.queue.pop_ready() {
                 if let Event::Record(done) = &event {
@@ -348,16 +364,17 @@ where
                 return Poll::Ready(Some(event));
             }
 
-            let mut pulled = false;
+            let mut progressed = false;
             while !*this.input_done && this.queue.len() < this.state.capacity {
                 match this.input.as_mut().poll_next(cx) {
                     Poll::Ready(Some(Event::Record(input))) => {
-                        this.state.start(input, this.queue, this.tasks);
-                        pulled = true;
+                        let now = *clock.get_or_insert_with(Instant::now);
+                        this.state.start(input, now, this.queue, this.tasks);
+                        progressed = true;
                     }
                     Poll::Ready(Some(Event::Marker(marker))) => {
                         this.queue.push_marker(marker);
-                        pulled = true;
+                        progressed = true;
                     }
                     Poll::Ready(None) => *this.input_done = true,
                     Poll::Pending => break,
@@ -365,27 +382,44 @@ where
             }
             this.state.note_occupancy(this.queue);
 
-            match Pin::new(&mut *this.tasks).poll_next(cx) {
-                Poll::Ready(Some((slot, result))) => {
-                    this.state.on_result(slot, result, this.queue, this.tasks);
-                }
-                Poll::Ready(None) | Poll::Pending => {
-                    if *this.input_done && this.queue.is_empty() && this.tasks.is_empty() {
-                        tracing::debug!(
-                            target: "lambdakit_enrich",
-                            emitted = this.state.metrics.emitted,
-                            retries = this.state.metrics.retries,
-                            timeouts = this.state.metrics.timeouts,
-                            failures = this.state.metrics.failures,
-                            "input ended and every element left"
-                        );
-                        return Poll::Ready(None);
+            // Take every result that is ready now (up to a queue's worth), then emit them one
+            // per call without further work.
+            for _ in 0..this.state.capacity {
+                match Pin::new(&mut *this.tasks).poll_next(cx) {
+                    Poll::Ready(Some((slot, result))) => {
+                        let now = *clock.get_or_insert_with(Instant::now);
+                        this.state
+                            .on_result(slot, result, now, this.queue, this.tasks);
+                        progressed = true;
                     }
-                    if !pulled {
-                        return Poll::Pending;
-                    }
+                    Poll::Ready(None) | Poll::Pending => break,
                 }
             }
+            // A busy stream may go a long time without waiting (and polling the timer).
+            if let (Some(now), Some(armed)) = (clock, this.state.armed)
+                && armed <= now
+            {
+                this.state.sweep(now, this.tasks);
+            }
+            if progressed {
+                continue;
+            }
+            if *this.input_done && this.queue.is_empty() && this.tasks.is_empty() {
+                tracing::debug!(
+                    target: "lambdakit_enrich",
+                    emitted = this.state.metrics.emitted,
+                    retries = this.state.metrics.retries,
+                    timeouts = this.state.metrics.timeouts,
+                    failures = this.state.metrics.failures,
+                    "input ended and every element left"
+                );
+                return Poll::Ready(None);
+            }
+            // About to wait: the timeout timer must be able to wake this task.
+            if this.state.poll_timer(cx, this.tasks) {
+                continue;
+            }
+            return Poll::Pending;
         }
     }
 
@@ -405,12 +439,12 @@ impl<F, O, E> State<F, O, E> {
     fn start<T, M>(
         &mut self,
         input: T,
+        now: Instant,
         queue: &mut Queue<T, O, E, M>,
         tasks: &mut FuturesUnordered<Task<F::Future>>,
     ) where
         F: AsyncFunction<T, Output = O, Error = E>,
     {
-        let now = Instant::now();
         let deadline = self.timeout.map(|t| now + t);
         let slot = queue.push_record(input, now, deadline);
         self.metrics.started += 1;
@@ -450,8 +484,10 @@ impl<F, O, E> State<F, O, E> {
             tasks.push(Task {
                 slot,
                 deadline,
+                expired: false,
+                waker: None,
                 kind: Kind::Wait {
-                    sleep: sleep_until(at),
+                    sleep: Box::pin(sleep_until(at)),
                     expires,
                 },
             });
@@ -473,23 +509,93 @@ impl<F, O, E> State<F, O, E> {
         entry.attempts += 1;
         self.metrics.attempts += 1;
         let call = self.function.call(&entry.input);
+        let deadline = entry.deadline;
         tasks.push(Task {
             slot,
-            deadline: entry.deadline,
-            kind: Kind::Call { call, timer: None },
+            deadline,
+            expired: false,
+            waker: None,
+            kind: Kind::Call { call },
         });
+        if let Some(deadline) = deadline {
+            self.arm(deadline);
+        }
+    }
+
+    /// Makes the timeout timer fire no later than `deadline`. Deadlines grow with arrival
+    /// (arrival plus one timeout), so this resets the timer only when it is disarmed, or for a
+    /// retry of an element older than the one it is armed for.
+    fn arm(&mut self, deadline: Instant) {
+        if self.armed.is_some_and(|armed| armed <= deadline) {
+            return;
+        }
+        self.armed = Some(deadline);
+        match &mut self.timer {
+            Some(timer) => timer.as_mut().reset(deadline),
+            None => self.timer = Some(Box::pin(sleep_until(deadline))),
+        }
+    }
+
+    /// Polls the timeout timer; when it has fired, sweeps and returns true.
+    fn poll_timer<Fut>(
+        &mut self,
+        cx: &mut Context<'_>,
+        tasks: &mut FuturesUnordered<Task<Fut>>,
+    ) -> bool {
+        if self.armed.is_none() {
+            return false;
+        }
+        let Some(timer) = &mut self.timer else {
+            return false;
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        self.sweep(Instant::now(), tasks);
+        true
+    }
+
+    /// Marks every call past its deadline as expired and wakes it (its task then yields
+    /// `TimedOut`, which drops the call), and re-arms the timer at the earliest deadline left.
+    /// O(tasks), but it runs only when the timer fires: once per timeout period while calls
+    /// finish in time, and once per wave of expiries when they do not.
+    fn sweep<Fut>(&mut self, now: Instant, tasks: &mut FuturesUnordered<Task<Fut>>) {
+        let mut next: Option<Instant> = None;
+        for task in Pin::new(tasks).iter_pin_mut() {
+            let task = task.project();
+            let Some(deadline) = *task.deadline else {
+                continue;
+            };
+            if !matches!(task.kind.project(), KindProj::Call { .. }) {
+                continue;
+            }
+            if deadline <= now {
+                if !*task.expired {
+                    *task.expired = true;
+                    if let Some(waker) = task.waker.take() {
+                        waker.wake();
+                    }
+                }
+            } else {
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+        }
+        self.armed = None;
+        if let Some(next) = next {
+            self.arm(next);
+        }
     }
 
     fn on_result<T, M>(
         &mut self,
         slot: usize,
         result: TaskResult<Result<O, E>>,
+        now: Instant,
         queue: &mut Queue<T, O, E, M>,
         tasks: &mut FuturesUnordered<Task<F::Future>>,
     ) where
         F: AsyncFunction<T, Output = O, Error = E>,
     {
-        let now = Instant::now();
         match result {
             TaskResult::WaitOver => self.call_now(slot, queue, tasks),
             TaskResult::TimedOut => {

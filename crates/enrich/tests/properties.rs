@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
-use lambdakit_enrich::{AsyncIo, Event};
+use lambdakit_enrich::{AsyncIo, Event, Outcome, Retry};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -196,5 +196,67 @@ proptest! {
         all.sort_unstable();
         prop_assert_eq!(all, (0..accepted).collect::<Vec<_>>());
         prop_assert!(drained.len() <= capacity);
+    }
+    #[test]
+    fn every_call_past_its_deadline_times_out_exactly_then(
+        // `None` hangs forever; latencies (plus the 5 ms retry delay) avoid the 100 ms deadline, where a tie
+        // between the call and the timeout could go either way.
+        latencies in prop::collection::vec(
+            prop_oneof![(0u64..94).prop_map(Some), (101u64..300).prop_map(Some), Just(None)],
+            1..60,
+        ),
+        capacity in 1usize..12,
+        ordered: bool,
+        first_fails: bool,
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        let out = runtime.block_on(async {
+            // With `first_fails`, each first call fails at once and is retried after 5 ms, so
+            // timeouts also run across a retry (and re-arm the operator's timer earlier).
+            let call = move |x: &(usize, Option<u64>, std::sync::Arc<AtomicUsize>)| {
+                let latency = x.1;
+                let attempt = x.2.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if first_fails && attempt == 0 {
+                        return Err(());
+                    }
+                    match latency {
+                        Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                        None => std::future::pending::<()>().await,
+                    }
+                    Ok::<(), ()>(())
+                }
+            };
+            let op = if ordered { AsyncIo::ordered(capacity) } else { AsyncIo::unordered(capacity) };
+            let input: Vec<_> = latencies
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (i, *l, std::sync::Arc::new(AtomicUsize::new(0))))
+                .collect();
+            op.timeout(Duration::from_millis(100))
+                .retry(Retry::fixed(Duration::from_millis(5), 1))
+                .run(stream::iter(input), call)
+                .collect::<Vec<_>>()
+                .await
+        });
+        prop_assert_eq!(out.len(), latencies.len());
+        let delay = if first_fails { 5 } else { 0 };
+        for done in &out {
+            let latency = done.input.1.map(|ms| ms + delay);
+            match latency {
+                Some(ms) if ms < 100 => {
+                    prop_assert_eq!(&done.outcome, &Outcome::Ok(()));
+                    prop_assert_eq!(done.elapsed, Duration::from_millis(ms));
+                }
+                _ => {
+                    prop_assert_eq!(&done.outcome, &Outcome::TimedOut);
+                    prop_assert_eq!(done.elapsed, Duration::from_millis(100));
+                }
+            }
+        }
     }
 }
