@@ -10,12 +10,12 @@
 //! `FuturesUnordered` both sides use. Throughput is in elements, so criterion's `thrpt` line is
 //! elements per second.
 //!
-//! - `enrich_ready`: the future is ready at its first poll. The operator arms no timer for it
-//!   (it polls the call before creating the timeout), so this is the floor.
+//! - `enrich_ready`: the future is ready at its first poll, so no timeout machinery runs: this
+//!   is the floor.
 //! - `enrich_yield_once`: the future yields once (`tokio::task::yield_now`) before answering, so
 //!   it is pending at its first poll, as every real call is. With a timeout configured, the
-//!   operator now creates and registers one Tokio timer per element: this is the path that
-//!   counts for real use.
+//!   operator keeps the call's waker for its one operator-wide timeout timer: this is the path
+//!   that counts for real use.
 
 use std::future::Future;
 use std::hint::black_box;
