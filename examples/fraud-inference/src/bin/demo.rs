@@ -128,7 +128,10 @@ async fn main() -> Result<(), BoxError> {
     let fast = ModelEndpoint::default();
     let run = score_locally(transactions, &fast, &settings, HttpVersion::Http1).await?;
     let summary = run.summary(settings.capacity, fast.latency);
-    println!("pipeline:\n{summary}");
+    println!(
+        "pipeline (200 transactions are few: connection set-up and ramp-up weigh; \
+         docs/benchmarks.md has steady-state throughput):\n{summary}"
+    );
     std::fs::write(out.join("summary.txt"), format!("{summary}\n"))?;
     println!("output in {}", out.display());
     Ok(())
