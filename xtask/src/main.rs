@@ -368,42 +368,29 @@ fn demo(root: &Path) -> Result {
 fn bench(root: &Path) -> Result {
     setup(root, false)?;
     step("criterion: lambdakit-upload vs aws-sdk-s3 presigning");
-    run(cargo()
-        .args([
-            "bench",
-            "--package",
-            "lambdakit-benches",
-            "--bench",
-            "presign",
-        ])
-        .current_dir(root))?;
+    criterion(root, "presign")?;
     step("presigned POST: lambdakit-upload vs boto3 generate_presigned_post");
-    run(cargo()
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            "lambdakit-benches",
-            "--bin",
-            "post-policies",
-        ])
-        .current_dir(root))?;
+    let post_policies = release_bin(root, "post-policies")?;
     run(Command::new(venv_bin(root, "python"))
         .arg(root.join("benches/post_vs_boto3.py"))
-        .arg(root.join("target/release/post-policies"))
+        .arg(post_policies)
         .current_dir(root))?;
     step("criterion: lambdakit-enrich per-element overhead vs buffer_unordered");
-    run(cargo()
-        .args([
-            "bench",
-            "--package",
-            "lambdakit-benches",
-            "--bench",
-            "enrich",
-        ])
-        .current_dir(root))?;
+    criterion(root, "enrich")?;
     step("lambdakit-enrich: throughput vs capacity / latency, timeout storm, retries");
+    run(Command::new(release_bin(root, "enrich-throughput")?).current_dir(root))?;
+    Ok(())
+}
+
+/// Runs one criterion bench of `lambdakit-benches`.
+fn criterion(root: &Path, bench: &str) -> Result {
+    run(cargo()
+        .args(["bench", "--package", "lambdakit-benches", "--bench", bench])
+        .current_dir(root))
+}
+
+/// Builds a binary of `lambdakit-benches` in release and returns its path.
+fn release_bin(root: &Path, bin: &str) -> Result<PathBuf> {
     run(cargo()
         .args([
             "build",
@@ -412,9 +399,8 @@ fn bench(root: &Path) -> Result {
             "--package",
             "lambdakit-benches",
             "--bin",
-            "enrich-throughput",
+            bin,
         ])
         .current_dir(root))?;
-    run(Command::new(root.join("target/release/enrich-throughput")).current_dir(root))?;
-    Ok(())
+    Ok(root.join("target/release").join(bin))
 }
