@@ -34,7 +34,13 @@ impl CredentialCache {
         let credentials = current.as_ref()?;
         match credentials.expiry() {
             None => Some(credentials.clone()),
-            Some(expiry) if expiry > now + self.refresh_window => Some(credentials.clone()),
+            Some(expiry)
+                if now
+                    .checked_add(self.refresh_window)
+                    .is_some_and(|refresh_at| expiry > refresh_at) =>
+            {
+                Some(credentials.clone())
+            }
             Some(_) => None,
         }
     }

@@ -445,7 +445,8 @@ impl<F, O, E> State<F, O, E> {
     ) where
         F: AsyncFunction<T, Output = O, Error = E>,
     {
-        let deadline = self.timeout.map(|t| now + t);
+        // A timeout too large to add to the clock is no deadline at all.
+        let deadline = self.timeout.and_then(|t| now.checked_add(t));
         let slot = queue.push_record(input, now, deadline);
         self.metrics.started += 1;
         if let Some(budget) = &mut self.budget {
@@ -476,7 +477,11 @@ impl<F, O, E> State<F, O, E> {
         if wait.is_zero() {
             self.call_now(slot, queue, tasks);
         } else {
-            let at = now + wait;
+            // A wait past what the clock can hold (a `Retry-After` of u64::MAX seconds) is
+            // cut at the deadline, or at a year without one.
+            let at = now
+                .checked_add(wait)
+                .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
             let (at, expires) = match deadline {
                 Some(d) if d <= at => (d, true),
                 _ => (at, false),

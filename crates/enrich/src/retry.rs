@@ -346,7 +346,7 @@ impl RateLimit {
         if self.tokens >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(-self.tokens / self.per_second)
+            Duration::try_from_secs_f64(-self.tokens / self.per_second).unwrap_or(Duration::MAX)
         }
     }
 }

@@ -546,3 +546,33 @@ async fn it_runs_inside_a_spawned_task() {
     out.sort_unstable();
     assert_eq!(out, (0..100).map(|n| n * 2).collect::<Vec<_>>());
 }
+
+#[tokio::test(start_paused = true)]
+async fn absurd_durations_do_not_panic() {
+    // A server asking to retry after u64::MAX seconds, with no timeout and with the largest
+    // timeout: the operator neither panics nor waits past its deadline.
+    let throttled = |_: &u32| async { Ok::<u16, ()>(429) };
+    let retry = || {
+        Retry::fixed(Duration::ZERO, 1)
+            .retry_result_with(|_: &u16| RetryDecision::RetryAfter(Duration::from_secs(u64::MAX)))
+    };
+    let out: Vec<_> = AsyncIo::ordered(1)
+        .timeout(Duration::MAX)
+        .retry(retry())
+        .run(stream::iter([1u32]), throttled)
+        .collect()
+        .await;
+    // No deadline: the retry waits (a year, on the paused clock) and answers again.
+    assert_eq!(out[0].outcome, Outcome::Ok(429));
+    assert_eq!(out[0].attempts, 2);
+    let out: Vec<_> = AsyncIo::ordered(1)
+        .timeout(Duration::from_secs(1))
+        .retry(retry())
+        .run(stream::iter([1u32]), throttled)
+        .collect()
+        .await;
+    // With a deadline the retry cannot fit, so the 429 is final at once.
+    assert_eq!(out[0].outcome, Outcome::Ok(429));
+    assert_eq!(out[0].attempts, 1);
+    assert_eq!(out[0].elapsed, Duration::ZERO);
+}
