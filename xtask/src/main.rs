@@ -352,7 +352,15 @@ fn demo(root: &Path) -> Result {
     for (package, bin) in DEMOS {
         step(&format!("demo: {package}"));
         run(cargo()
-            .args(["run", "--quiet", "--package", package, "--bin", bin])
+            .args([
+                "run",
+                "--quiet",
+                "--all-features",
+                "--package",
+                package,
+                "--bin",
+                bin,
+            ])
             .current_dir(root)
             .env("LAMBDAKIT_EMULATOR_URL", &emulator.url)
             .env("LAMBDAKIT_DEMO_DIR", &out))?;

@@ -9,10 +9,11 @@
 //!   record;
 //! - [`consumer`]: the `fraud-consumer` Lambda's logic: Kinesis batch in, `PutRecords` out,
 //!   partial batch response;
-//! - [`local`]: the local model endpoint and the Kinesis reader used by `fraud-pipeline` and
-//!   the demo.
+//! - `local` (feature `local`): the local model endpoint and the Kinesis reader used by
+//!   `fraud-pipeline` and the demo.
 
 pub mod consumer;
 pub mod enrich;
+#[cfg(feature = "local")]
 pub mod local;
 pub mod model;

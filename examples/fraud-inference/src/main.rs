@@ -2,7 +2,7 @@
 //! and writes them to the output stream, reporting unwritten records as batch item failures.
 //!
 //! Run with `cargo lambda watch` or deploy with `sam build && sam deploy --guided`; locally,
-//! `cargo run -p example-fraud-inference --bin fraud-pipeline` runs the same scoring.
+//! `cargo run -p example-fraud-inference --features local --bin fraud-pipeline` runs the same scoring.
 
 use std::time::{Duration, SystemTime};
 

@@ -2,7 +2,7 @@
 //! one transaction with the example's stand-in model.
 //!
 //! Run with `cargo lambda watch`; the local pipeline serves the same model with
-//! `cargo run -p example-fraud-inference --bin fraud-pipeline`.
+//! `cargo run -p example-fraud-inference --features local --bin fraud-pipeline`.
 
 use lambda_http::{Error, service_fn};
 

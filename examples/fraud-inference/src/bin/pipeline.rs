@@ -2,7 +2,7 @@
 //! (on the local emulator), scored through a local model endpoint that checks SigV4 and the API
 //! key, written as JSON lines.
 //!
-//! Run with `cargo run -p example-fraud-inference --bin fraud-pipeline -- --help`.
+//! Run with `cargo run -p example-fraud-inference --features local --bin fraud-pipeline -- --help`.
 
 use std::path::PathBuf;
 use std::time::Duration;
