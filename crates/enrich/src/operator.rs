@@ -466,10 +466,6 @@ impl<F, O, E> State<F, O, E> {
     ) where
         F: AsyncFunction<T, Output = O, Error = E>,
     {
-        let Some(entry) = queue.get_mut(slot) else {
-            return;
-        };
-        let deadline = entry.deadline;
         let mut wait = delay;
         if let Some(rate) = &mut self.rate {
             wait = wait.max(rate.reserve(now));
@@ -477,6 +473,9 @@ impl<F, O, E> State<F, O, E> {
         if wait.is_zero() {
             self.call_now(slot, queue, tasks);
         } else {
+            let Some(deadline) = queue.get(slot).map(|entry| entry.deadline) else {
+                return;
+            };
             // A wait past what the clock can hold (a `Retry-After` of u64::MAX seconds) is
             // cut at the deadline, or at a year without one.
             let at = now
