@@ -1,0 +1,1 @@
+//! Textract calls.
