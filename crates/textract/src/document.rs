@@ -35,11 +35,18 @@ impl Document {
         let mut page_slot: HashMap<u32, usize> = HashMap::new();
         for (i, block) in blocks.iter().enumerate() {
             if index.insert(block.id.clone(), i).is_some() {
-                return Err(Error::Malformed(format!("duplicate block id {:?}", block.id)));
+                return Err(Error::Malformed(format!(
+                    "duplicate block id {:?}",
+                    block.id
+                )));
             }
             let number = block.page.unwrap_or(1);
             let slot = *page_slot.entry(number).or_insert_with(|| {
-                pages.push(PageIndex { number, page_block: None, members: Vec::new() });
+                pages.push(PageIndex {
+                    number,
+                    page_block: None,
+                    members: Vec::new(),
+                });
                 pages.len() - 1
             });
             let page = &mut pages[slot];
@@ -49,7 +56,11 @@ impl Document {
             }
         }
         pages.sort_by_key(|p| p.number);
-        Ok(Self { blocks, index, pages })
+        Ok(Self {
+            blocks,
+            index,
+            pages,
+        })
     }
 
     /// Joins the chunks of one result (every `Get*` response of a job, in order).
@@ -74,7 +85,9 @@ impl Document {
 
     /// The pages, ordered by number.
     pub fn pages(&self) -> impl ExactSizeIterator<Item = Page<'_>> {
-        self.pages.iter().map(move |index| Page { doc: self, index })
+        self.pages
+            .iter()
+            .map(move |index| Page { doc: self, index })
     }
 
     /// The number of pages that have at least one block.
@@ -89,7 +102,11 @@ impl Document {
 
     /// The blocks `block` links to with relationships of `kind`, skipping ids that are not in
     /// the document.
-    pub fn related<'a>(&'a self, block: &'a Block, kind: &'a RelationshipType) -> impl Iterator<Item = &'a Block> {
+    pub fn related<'a>(
+        &'a self,
+        block: &'a Block,
+        kind: &'a RelationshipType,
+    ) -> impl Iterator<Item = &'a Block> {
         block.related(kind).filter_map(move |id| self.get(id))
     }
 
@@ -123,12 +140,18 @@ impl Document {
 
     /// The text of every page in reading order, pages separated by a blank line.
     pub fn text(&self) -> String {
-        self.pages().map(|p| p.text()).collect::<Vec<_>>().join("\n\n")
+        self.pages()
+            .map(|p| p.text())
+            .collect::<Vec<_>>()
+            .join("\n\n")
     }
 
     /// Markdown of every page, pages separated by a thematic break.
     pub fn markdown(&self) -> String {
-        self.pages().map(|p| p.markdown()).collect::<Vec<_>>().join("\n\n---\n\n")
+        self.pages()
+            .map(|p| p.markdown())
+            .collect::<Vec<_>>()
+            .join("\n\n---\n\n")
     }
 }
 
@@ -178,7 +201,9 @@ impl<'a> Page<'a> {
 
     /// The page's tables, with cells, merged cells, titles and footers.
     pub fn tables(&self) -> Vec<Table> {
-        self.of_type(BlockType::Table).map(|t| Table::build(self.doc, t)).collect()
+        self.of_type(BlockType::Table)
+            .map(|t| Table::build(self.doc, t))
+            .collect()
     }
 
     /// The page's form fields (key → value), in the service's order.
@@ -224,7 +249,12 @@ impl<'a> Page<'a> {
         let regions = self.regions();
         let mut parts = Vec::with_capacity(regions.len());
         for r in regions {
-            let text = r.lines.iter().filter_map(|l| l.text.as_deref()).collect::<Vec<_>>().join("\n");
+            let text = r
+                .lines
+                .iter()
+                .filter_map(|l| l.text.as_deref())
+                .collect::<Vec<_>>()
+                .join("\n");
             if !text.is_empty() {
                 parts.push(text);
             }
@@ -318,7 +348,11 @@ impl Table {
                 m.column_span.unwrap_or(1).max(1),
             ));
         }
-        let rows = cells.iter().map(|c| c.row.saturating_add(c.row_span - 1)).max().unwrap_or(0);
+        let rows = cells
+            .iter()
+            .map(|c| c.row.saturating_add(c.row_span - 1))
+            .max()
+            .unwrap_or(0);
         let columns = cells
             .iter()
             .map(|c| c.column.saturating_add(c.column_span - 1))
@@ -332,7 +366,16 @@ impl Table {
             .related(table, &RelationshipType::TableFooter)
             .map(|t| doc.text_of(t))
             .collect();
-        Self { id: table.id.clone(), rows, columns, cells, merged, title, footers, bbox: table.bbox() }
+        Self {
+            id: table.id.clone(),
+            rows,
+            columns,
+            cells,
+            merged,
+            title,
+            footers,
+            bbox: table.bbox(),
+        }
     }
 
     /// The table as rows of strings. A merged region's text (its cells' text joined by spaces)
@@ -356,14 +399,20 @@ impl Table {
             let col_end = col.saturating_add(col_span).min(columns as u32 + 1);
             for r in row..row_end {
                 for c in col..col_end {
-                    if let Some(slot) = grid.get_mut(r as usize - 1).and_then(|x| x.get_mut(c as usize - 1)) {
+                    if let Some(slot) = grid
+                        .get_mut(r as usize - 1)
+                        .and_then(|x| x.get_mut(c as usize - 1))
+                    {
                         if !slot.is_empty() {
                             parts.push(std::mem::take(slot));
                         }
                     }
                 }
             }
-            if let Some(slot) = grid.get_mut(row as usize - 1).and_then(|x| x.get_mut(col as usize - 1)) {
+            if let Some(slot) = grid
+                .get_mut(row as usize - 1)
+                .and_then(|x| x.get_mut(col as usize - 1))
+            {
                 *slot = parts.join(" ");
             }
         }
@@ -378,7 +427,11 @@ impl Table {
             out.push('|');
             for cell in row {
                 out.push(' ');
-                out.push_str(&crate::order::escape_markdown(cell).replace('|', "\\|").replace('\n', " "));
+                out.push_str(
+                    &crate::order::escape_markdown(cell)
+                        .replace('|', "\\|")
+                        .replace('\n', " "),
+                );
                 out.push_str(" |");
             }
             out.push('\n');
@@ -418,7 +471,10 @@ mod tests {
     #[test]
     fn duplicate_ids_are_an_error() {
         let b = Block::new("x", BlockType::Word);
-        assert!(matches!(Document::from_blocks([b.clone(), b]), Err(Error::Malformed(_))));
+        assert!(matches!(
+            Document::from_blocks([b.clone(), b]),
+            Err(Error::Malformed(_))
+        ));
     }
 
     #[test]
@@ -430,11 +486,20 @@ mod tests {
         let mut c = Block::new("c", BlockType::Word);
         c.page = Some(2);
         let doc = Document::from_responses([
-            Response { blocks: vec![a], ..Response::default() },
-            Response { blocks: vec![b, c], ..Response::default() },
+            Response {
+                blocks: vec![a],
+                ..Response::default()
+            },
+            Response {
+                blocks: vec![b, c],
+                ..Response::default()
+            },
         ])
         .unwrap();
-        let pages: Vec<_> = doc.pages().map(|p| (p.number(), p.blocks().count())).collect();
+        let pages: Vec<_> = doc
+            .pages()
+            .map(|p| (p.number(), p.blocks().count()))
+            .collect();
         assert_eq!(pages, [(1, 1), (2, 2)]);
         assert_eq!(doc.page(2).unwrap().block().unwrap().id, "a");
     }

@@ -454,7 +454,10 @@ mod tests {
     fn unknown_types_are_kept() {
         let json = br#"{"Blocks":[{"Id":"a","BlockType":"LAYOUT_FUTURE","Relationships":[{"Type":"NEW_KIND","Ids":["b"]}]}]}"#;
         let r = Response::from_json(json).unwrap();
-        assert_eq!(r.blocks[0].block_type, BlockType::Other("LAYOUT_FUTURE".into()));
+        assert_eq!(
+            r.blocks[0].block_type,
+            BlockType::Other("LAYOUT_FUTURE".into())
+        );
         assert!(r.blocks[0].block_type.is_layout());
         assert_eq!(r.blocks[0].relationships[0].kind.as_str(), "NEW_KIND");
         let back = serde_json::to_string(&r.blocks[0]).unwrap();
@@ -476,8 +479,18 @@ mod tests {
 
     #[test]
     fn iou_of_boxes() {
-        let a = BoundingBox { left: 0.0, top: 0.0, width: 1.0, height: 1.0 };
-        let b = BoundingBox { left: 0.5, top: 0.0, width: 1.0, height: 1.0 };
+        let a = BoundingBox {
+            left: 0.0,
+            top: 0.0,
+            width: 1.0,
+            height: 1.0,
+        };
+        let b = BoundingBox {
+            left: 0.5,
+            top: 0.0,
+            width: 1.0,
+            height: 1.0,
+        };
         assert!((a.iou(&b) - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(a.iou(&BoundingBox { left: 2.0, ..a }), 0.0);
     }

@@ -57,11 +57,24 @@ pub(crate) fn regions<'a>(page: Page<'a>) -> Vec<Region<'a>> {
                 _ => {}
             }
         }
-        out.push(Region { kind: Some(block.block_type.clone()), block: Some(block), lines, items });
+        out.push(Region {
+            kind: Some(block.block_type.clone()),
+            block: Some(block),
+            lines,
+            items,
+        });
     }
-    let rest: Vec<&Block> = page.lines().filter(|l| !seen.contains(l.id.as_str())).collect();
+    let rest: Vec<&Block> = page
+        .lines()
+        .filter(|l| !seen.contains(l.id.as_str()))
+        .collect();
     for group in column_order(rest) {
-        out.push(Region { kind: None, block: None, lines: group, items: Vec::new() });
+        out.push(Region {
+            kind: None,
+            block: None,
+            lines: group,
+            items: Vec::new(),
+        });
     }
     out
 }
@@ -84,14 +97,21 @@ fn cut<'a>(mut lines: Vec<&'a Block>, out: &mut Vec<Vec<&'a Block>>, depth: usiz
     }
     // A vertical gutter: read the left side, then the right.
     if let Some(x) = gutter(&lines) {
-        let (left, right): (Vec<_>, Vec<_>) = lines.into_iter().partition(|l| l.bbox().right() <= x);
+        let (left, right): (Vec<_>, Vec<_>) =
+            lines.into_iter().partition(|l| l.bbox().right() <= x);
         cut(left, out, depth + 1);
         cut(right, out, depth + 1);
         return;
     }
     // No gutter: lines spanning the group split it into bands read top to bottom.
-    let left = lines.iter().map(|l| l.bbox().left).fold(f64::INFINITY, f64::min);
-    let right = lines.iter().map(|l| l.bbox().right()).fold(f64::NEG_INFINITY, f64::max);
+    let left = lines
+        .iter()
+        .map(|l| l.bbox().left)
+        .fold(f64::INFINITY, f64::min);
+    let right = lines
+        .iter()
+        .map(|l| l.bbox().right())
+        .fold(f64::NEG_INFINITY, f64::max);
     let width = right - left;
     let spans = |l: &Block| l.bbox().width > SPANNING * width;
     let spanning = lines.iter().filter(|l| spans(l)).count();
@@ -133,7 +153,10 @@ fn centre(l: &Block) -> f64 {
 
 /// The middle of the widest vertical gap no line crosses, if one is at least [`MIN_GUTTER`].
 fn gutter(lines: &[&Block]) -> Option<f64> {
-    let mut spans: Vec<(f64, f64)> = lines.iter().map(|l| (l.bbox().left, l.bbox().right())).collect();
+    let mut spans: Vec<(f64, f64)> = lines
+        .iter()
+        .map(|l| (l.bbox().left, l.bbox().right()))
+        .collect();
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut best: Option<(f64, f64)> = None;
     let mut reach = spans[0].1;
@@ -182,7 +205,9 @@ pub(crate) fn markdown(page: Page<'_>) -> String {
     };
     for region in page.regions() {
         let part = match &region.kind {
-            Some(BlockType::LayoutHeader | BlockType::LayoutFooter | BlockType::LayoutPageNumber) => continue,
+            Some(
+                BlockType::LayoutHeader | BlockType::LayoutFooter | BlockType::LayoutPageNumber,
+            ) => continue,
             Some(BlockType::LayoutTitle) => format!("# {}", joined(&region.lines)),
             Some(BlockType::LayoutSectionHeader) => format!("## {}", joined(&region.lines)),
             Some(BlockType::LayoutList) if !region.items.is_empty() => region
@@ -193,9 +218,11 @@ pub(crate) fn markdown(page: Page<'_>) -> String {
                 .join("\n"),
             Some(BlockType::LayoutTable) => {
                 let area = region.block.map(Block::bbox).unwrap_or_default();
-                match tables.iter().filter(|t| t.bbox.iou(&area) > 0.5).max_by(|a, b| {
-                    a.bbox.iou(&area).total_cmp(&b.bbox.iou(&area))
-                }) {
+                match tables
+                    .iter()
+                    .filter(|t| t.bbox.iou(&area) > 0.5)
+                    .max_by(|a, b| a.bbox.iou(&area).total_cmp(&b.bbox.iou(&area)))
+                {
                     Some(t) if !t.cells.is_empty() => t.markdown().trim_end().to_owned(),
                     _ => region
                         .lines
@@ -239,14 +266,23 @@ mod tests {
         let mut b = Block::new(id, BlockType::Line);
         b.text = Some(id.to_owned());
         b.geometry = Some(Geometry {
-            bounding_box: BoundingBox { left, top, width, height: 0.02 },
+            bounding_box: BoundingBox {
+                left,
+                top,
+                width,
+                height: 0.02,
+            },
             polygon: Vec::new(),
         });
         b
     }
 
     fn ids(groups: Vec<Vec<&Block>>) -> Vec<&str> {
-        groups.into_iter().flatten().map(|b| b.id.as_str()).collect()
+        groups
+            .into_iter()
+            .flatten()
+            .map(|b| b.id.as_str())
+            .collect()
     }
 
     #[test]
@@ -265,7 +301,11 @@ mod tests {
 
     #[test]
     fn a_row_of_labels_reads_left_to_right() {
-        let blocks = [line("b", 0.5, 0.101, 0.1), line("a", 0.1, 0.1, 0.5), line("c", 0.1, 0.2, 0.5)];
+        let blocks = [
+            line("b", 0.5, 0.101, 0.1),
+            line("a", 0.1, 0.1, 0.5),
+            line("c", 0.1, 0.2, 0.5),
+        ];
         assert_eq!(ids(vec![rows(blocks.iter().collect())]), ["a", "b", "c"]);
     }
 

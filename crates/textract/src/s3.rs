@@ -20,7 +20,10 @@ pub fn decode_event_key(key: &str) -> Result<String, Error> {
     percent_decode_str(&spaced)
         .decode_utf8()
         .map(|k| k.into_owned())
-        .map_err(|_| Error::InvalidKey { key: key.to_owned(), reason: "not percent-encoded utf-8" })
+        .map_err(|_| Error::InvalidKey {
+            key: key.to_owned(),
+            reason: "not percent-encoded utf-8",
+        })
 }
 
 /// A page image key of the document scanner: `private/{identityId}/{user}/{project}/{page}.{ext}`.
@@ -43,10 +46,15 @@ impl ScanKey {
     /// key has another shape, an empty part, a page that is not a positive number, or an
     /// extension other than `png`, `jpg` or `jpeg`.
     pub fn parse(key: &str) -> Result<Self, Error> {
-        let bad = |reason| Error::InvalidKey { key: key.to_owned(), reason };
+        let bad = |reason| Error::InvalidKey {
+            key: key.to_owned(),
+            reason,
+        };
         let parts: Vec<&str> = key.split('/').collect();
         let [prefix, identity_id, user, project, file] = parts.as_slice() else {
-            return Err(bad("expected private/{identityId}/{user}/{project}/{page}.{ext}"));
+            return Err(bad(
+                "expected private/{identityId}/{user}/{project}/{page}.{ext}",
+            ));
         };
         if *prefix != "private" {
             return Err(bad("not under private/"));
@@ -54,7 +62,9 @@ impl ScanKey {
         if identity_id.is_empty() || user.is_empty() || project.is_empty() {
             return Err(bad("empty path segment"));
         }
-        let (page, extension) = file.rsplit_once('.').ok_or_else(|| bad("no file extension"))?;
+        let (page, extension) = file
+            .rsplit_once('.')
+            .ok_or_else(|| bad("no file extension"))?;
         let extension = extension.to_ascii_lowercase();
         if !matches!(extension.as_str(), "png" | "jpg" | "jpeg") {
             return Err(bad("page images must be png or jpeg"));
@@ -74,7 +84,10 @@ impl ScanKey {
 
     /// The key again (`private/{identityId}/{user}/{project}/{page}.{ext}`).
     pub fn key(&self) -> String {
-        format!("private/{}/{}/{}/{}.{}", self.identity_id, self.user, self.project, self.page, self.extension)
+        format!(
+            "private/{}/{}/{}/{}.{}",
+            self.identity_id, self.user, self.project, self.page, self.extension
+        )
     }
 
     /// The Pages table's partition key for this page's project: `{user}/{project}`.
@@ -91,13 +104,19 @@ mod tests {
     fn event_keys_decode_like_s3_encodes_them() {
         assert_eq!(decode_event_key("a+b%2Bc").unwrap(), "a b+c");
         assert_eq!(decode_event_key("caf%C3%A9/%E6%96%87").unwrap(), "café/文");
-        assert!(matches!(decode_event_key("%FF"), Err(Error::InvalidKey { .. })));
+        assert!(matches!(
+            decode_event_key("%FF"),
+            Err(Error::InvalidKey { .. })
+        ));
     }
 
     #[test]
     fn scan_keys() {
         let k = ScanKey::parse("private/us-east-1:1-2/alice/My Taxes/12.PNG").unwrap();
-        assert_eq!((k.user.as_str(), k.project.as_str(), k.page), ("alice", "My Taxes", 12));
+        assert_eq!(
+            (k.user.as_str(), k.project.as_str(), k.page),
+            ("alice", "My Taxes", 12)
+        );
         assert_eq!(k.project_id(), "alice/My Taxes");
         assert_eq!(k.extension, "png");
         for bad in [
