@@ -70,7 +70,8 @@ fn venv_bin(root: &Path, name: &str) -> PathBuf {
 }
 
 /// Creates `.venv` and installs the pinned requirements, unless they are installed already;
-/// with `browser`, installs Debian's Chromium when it is missing.
+/// with `browser` (the full test set-up), installs Debian's Chromium, qpdf and poppler-utils
+/// when they are missing.
 fn setup(root: &Path, browser: bool) -> Result {
     let python = venv_bin(root, "python");
     if !python.exists() {
@@ -99,6 +100,11 @@ fn setup(root: &Path, browser: bool) -> Result {
     {
         step("installing Debian's chromium for the browser tests");
         apt_install(&["chromium", "fonts-liberation"])?;
+    }
+    let missing = |tool: &str, arg: &str| Command::new(tool).arg(arg).output().is_err();
+    if browser && (missing("qpdf", "--version") || missing("pdftotext", "-v")) {
+        step("installing Debian's qpdf and poppler-utils for the PDF tests");
+        apt_install(&["qpdf", "poppler-utils"])?;
     }
     Ok(())
 }

@@ -402,10 +402,9 @@ impl Table {
                     if let Some(slot) = grid
                         .get_mut(r as usize - 1)
                         .and_then(|x| x.get_mut(c as usize - 1))
+                        && !slot.is_empty()
                     {
-                        if !slot.is_empty() {
-                            parts.push(std::mem::take(slot));
-                        }
+                        parts.push(std::mem::take(slot));
                     }
                 }
             }
@@ -511,11 +510,21 @@ mod tests {
             kind: RelationshipType::Child,
             ids: vec!["c".into()],
         });
+        t.relationships.push(crate::model::Relationship {
+            kind: RelationshipType::MergedCell,
+            ids: vec!["m".into()],
+        });
         let mut c = Block::new("c", BlockType::Cell);
         c.row_index = Some(u32::MAX / 2);
         c.column_index = Some(u32::MAX / 2);
+        c.row_span = Some(u32::MAX);
         c.text = Some("x".into());
-        let doc = Document::from_blocks([t, c]).unwrap();
+        let mut m = Block::new("m", BlockType::MergedCell);
+        m.row_index = Some(1);
+        m.column_index = Some(1);
+        m.row_span = Some(u32::MAX);
+        m.column_span = Some(u32::MAX);
+        let doc = Document::from_blocks([t, c, m]).unwrap();
         let table = &doc.page(1).unwrap().tables()[0];
         assert_eq!(table.grid().len(), 1);
         let _ = table.markdown();

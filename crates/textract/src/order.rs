@@ -41,11 +41,8 @@ pub(crate) fn regions<'a>(page: Page<'a>) -> Vec<Region<'a>> {
         let mut items = Vec::new();
         for child in doc.related(block, &RelationshipType::Child) {
             match child.block_type {
-                BlockType::Line => {
-                    if seen.insert(child.id.as_str()) {
-                        lines.push(child);
-                    }
-                }
+                BlockType::Line if seen.insert(child.id.as_str()) => lines.push(child),
+                BlockType::Line => {}
                 _ if child.block_type.is_layout() => {
                     let item: Vec<&Block> = doc
                         .related(child, &RelationshipType::Child)
