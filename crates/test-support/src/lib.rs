@@ -21,6 +21,7 @@ pub mod http;
 pub mod s3_rules;
 pub mod signed_server;
 pub mod sigv4_verify;
+pub mod textract_replay;
 
 use std::path::{Path, PathBuf};
 

@@ -464,6 +464,7 @@ pub struct KeyValue {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -255,6 +255,7 @@ pub(crate) fn escape_markdown(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::{BoundingBox, Geometry};

@@ -518,6 +518,7 @@ fn place(word: &Block, width: f64, height: f64, chars: usize) -> Option<Placemen
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::{BoundingBox, Geometry};

@@ -158,6 +158,7 @@ fn win_ansi(c: char) -> u8 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
