@@ -230,6 +230,23 @@ impl<'a> Page<'a> {
             .collect()
     }
 
+    /// The answers to the queries sent with `AnalyzeDocument` (`QUERIES`), in the service's
+    /// order; a question Textract found no answer for has `answer: None`.
+    pub fn query_answers(&self) -> Vec<QueryAnswer> {
+        self.of_type(BlockType::Query)
+            .filter_map(|q| {
+                let query = q.query.as_ref()?;
+                let result = self.doc.related(q, &RelationshipType::Answer).next();
+                Some(QueryAnswer {
+                    question: query.text.clone(),
+                    alias: query.alias.clone(),
+                    answer: result.and_then(|r| r.text.clone()),
+                    confidence: result.and_then(|r| r.confidence),
+                })
+            })
+            .collect()
+    }
+
     /// The lines in reading order: by the page's `LAYOUT_*` blocks when the result has them
     /// (lines outside every layout block follow, column-aware), otherwise column-aware: columns
     /// separated by a vertical gutter are read one after the other, and lines spanning the
@@ -444,6 +461,19 @@ impl Table {
         }
         out
     }
+}
+
+/// A query and Textract's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryAnswer {
+    /// The question asked.
+    pub question: String,
+    /// The alias the caller gave it.
+    pub alias: Option<String>,
+    /// The answer's text, when Textract found one.
+    pub answer: Option<String>,
+    /// The answer's confidence from 0 to 100.
+    pub confidence: Option<f64>,
 }
 
 /// One form field.

@@ -50,8 +50,8 @@ use crate::model::{
 use crate::{Document, Error};
 
 /// The analyses `AnalyzeDocument` and `StartDocumentAnalysis` can run: the SDK's own type,
-/// re-exported. `Queries` needs a `QueriesConfig`, which this adapter does not send: the service
-/// refuses it with `InvalidParameterException` ([`Error::Service`]).
+/// re-exported. `Queries` needs a `QueriesConfig`: use [`Textract::analyze_with_queries`]; with
+/// the other methods the service refuses it with `InvalidParameterException` ([`Error::Service`]).
 pub use aws_sdk_textract::types::FeatureType;
 
 const TARGET: &str = "lambdakit_textract";
@@ -289,6 +289,43 @@ impl Textract {
             .analyze_document()
             .document(source.into_sdk())
             .set_feature_types(Some(features.to_vec()))
+            .send()
+            .await
+            .map_err(|e| service(OP, e))?;
+        tracing::debug!(target: TARGET, operation = OP, blocks = out.blocks().len(), "textract call done");
+        Document::from_blocks(convert_blocks(out.blocks())?)
+    }
+
+    /// `AnalyzeDocument` with questions (`QUERIES`): each query's answer comes back as a
+    /// `QUERY` block with an `ANSWER` relationship to a `QUERY_RESULT` block. `features` may
+    /// add `TABLES`, `FORMS`, `LAYOUT`, `SIGNATURES`; `QUERIES` is added for you.
+    pub async fn analyze_with_queries(
+        &self,
+        source: Source,
+        features: &[FeatureType],
+        queries: &[Query],
+    ) -> Result<Document, Error> {
+        const OP: &str = "AnalyzeDocument";
+        let mut features = features.to_vec();
+        if !features.contains(&FeatureType::Queries) {
+            features.push(FeatureType::Queries);
+        }
+        let mut config = sdk::QueriesConfig::builder();
+        for q in queries {
+            let query = sdk::Query::builder()
+                .text(&q.text)
+                .set_alias(q.alias.clone())
+                .build()
+                .map_err(|e| service(OP, e))?;
+            config = config.queries(query);
+        }
+        let config = config.build().map_err(|e| service(OP, e))?;
+        let out = self
+            .client
+            .analyze_document()
+            .document(source.into_sdk())
+            .set_feature_types(Some(features))
+            .queries_config(config)
             .send()
             .await
             .map_err(|e| service(OP, e))?;

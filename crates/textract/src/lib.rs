@@ -12,6 +12,6 @@ pub mod s3;
 #[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
 pub mod jobs;
 
-pub use document::{Cell, Document, KeyValue, Page, Region, Table};
+pub use document::{Cell, Document, KeyValue, Page, QueryAnswer, Region, Table};
 pub use error::Error;
 pub use model::{Block, BlockType, BoundingBox, Geometry, Response};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_textract::config::Region;
 use lambdakit_test_support::textract_replay::TextractReplay;
 use lambdakit_textract::jobs::{FeatureType, JobId, Source, Textract};
-use lambdakit_textract::model::Warning;
+use lambdakit_textract::model::{Query, Warning};
 use lambdakit_textract::{Block, BlockType, Document, Error};
 use serde_json::{Value, json};
 
@@ -172,6 +172,56 @@ async fn analyze_reads_a_paystubs_tables_and_fields() {
         .decode(body["Document"]["Bytes"].as_str().unwrap())
         .unwrap();
     assert_eq!(sent, image);
+}
+
+#[tokio::test]
+async fn queries_are_sent_with_their_config_and_answered() {
+    let (replay, textract) = setup().await;
+    replay.add("paystub.jpg", &fixture("paystub.analyze.json"));
+    let asked = [
+        Query {
+            text: "What is the year to date gross pay".into(),
+            alias: Some("YTD gross pay".into()),
+        },
+        Query {
+            text: "What is the pay date".into(),
+            alias: None,
+        },
+    ];
+    let doc = textract
+        .analyze_with_queries(
+            Source::s3("scans", "paystub.jpg"),
+            &[FeatureType::Tables],
+            &asked,
+        )
+        .await
+        .unwrap();
+    let (operation, body) = &replay.requests()[0];
+    assert_eq!(operation, "AnalyzeDocument");
+    assert_eq!(body["FeatureTypes"], json!(["TABLES", "QUERIES"]));
+    assert_eq!(
+        body["QueriesConfig"]["Queries"][0]["Alias"],
+        json!("YTD gross pay")
+    );
+    assert_eq!(
+        body["QueriesConfig"]["Queries"][1]["Text"],
+        json!("What is the pay date")
+    );
+    assert!(body["QueriesConfig"]["Queries"][1].get("Alias").is_none());
+    // The recording's answers (its own three queries) come back by question.
+    let answers = doc.page(1).unwrap().query_answers();
+    assert_eq!(answers.len(), 3);
+    let ytd = answers
+        .iter()
+        .find(|a| a.alias.as_deref() == Some("YTD gross pay"))
+        .unwrap();
+    assert!(
+        ytd.answer
+            .as_deref()
+            .is_some_and(|a| a.chars().any(|c| c.is_ascii_digit())),
+        "{ytd:?}"
+    );
+    assert!(ytd.confidence.is_some());
 }
 
 #[tokio::test]
