@@ -348,6 +348,7 @@ fn templates(root: &Path) -> Vec<PathBuf> {
 const DEMOS: &[(&str, &str)] = &[
     ("example-s3-uploader", "s3-uploader-demo"),
     ("example-fraud-inference", "fraud-inference-demo"),
+    ("example-document-scanner", "document-scanner-demo"),
 ];
 
 fn demo(root: &Path) -> Result {
@@ -393,6 +394,19 @@ fn bench(root: &Path) -> Result {
     criterion(root, "enrich")?;
     step("lambdakit-enrich: throughput vs capacity / latency, timeout storm, retries");
     run(Command::new(release_bin(root, "enrich-throughput")?).current_dir(root))?;
+    step("criterion: lambdakit-textract searchable PDFs and Document::from_json");
+    criterion(root, "textract")?;
+    step("searchable PDFs: lambdakit-textract vs img2pdf + reportlab + pypdf, and PyMuPDF");
+    // The script checks every side's PDFs with pdftotext before it prints a ratio.
+    if Command::new("pdftotext").arg("-v").output().is_err() {
+        step("installing Debian's poppler-utils for the searchability check");
+        apt_install(&["poppler-utils"])?;
+    }
+    let textract_pdf = release_bin(root, "textract-pdf")?;
+    run(Command::new(venv_bin(root, "python"))
+        .arg(root.join("benches/textract_pdf_vs_python.py"))
+        .arg(textract_pdf)
+        .current_dir(root))?;
     Ok(())
 }
 
