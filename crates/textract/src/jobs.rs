@@ -511,49 +511,33 @@ impl Textract {
 
     async fn get(&self, kind: Kind, job: &JobId, token: Option<String>) -> Result<Chunk, Error> {
         let operation = kind.get_operation();
+        // The two Get operations answer with different types of the same shape.
+        macro_rules! chunk {
+            ($call:ident) => {{
+                let out = self
+                    .client
+                    .$call()
+                    .job_id(job.as_str())
+                    .max_results(self.page_size)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| service(operation, e))?;
+                Ok(Chunk {
+                    status: out.job_status().cloned(),
+                    status_message: out.status_message().map(str::to_owned),
+                    warnings: out.warnings().iter().map(Warning::from).collect(),
+                    blocks: convert_blocks(out.blocks())?,
+                    next_token: out
+                        .next_token()
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned),
+                })
+            }};
+        }
         match kind {
-            Kind::TextDetection => {
-                let out = self
-                    .client
-                    .get_document_text_detection()
-                    .job_id(job.as_str())
-                    .max_results(self.page_size)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| service(operation, e))?;
-                Ok(Chunk {
-                    status: out.job_status().cloned(),
-                    status_message: out.status_message().map(str::to_owned),
-                    warnings: out.warnings().iter().map(Warning::from).collect(),
-                    blocks: convert_blocks(out.blocks())?,
-                    next_token: out
-                        .next_token()
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned),
-                })
-            }
-            Kind::Analysis => {
-                let out = self
-                    .client
-                    .get_document_analysis()
-                    .job_id(job.as_str())
-                    .max_results(self.page_size)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| service(operation, e))?;
-                Ok(Chunk {
-                    status: out.job_status().cloned(),
-                    status_message: out.status_message().map(str::to_owned),
-                    warnings: out.warnings().iter().map(Warning::from).collect(),
-                    blocks: convert_blocks(out.blocks())?,
-                    next_token: out
-                        .next_token()
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned),
-                })
-            }
+            Kind::TextDetection => chunk!(get_document_text_detection),
+            Kind::Analysis => chunk!(get_document_analysis),
         }
     }
 }

@@ -278,6 +278,49 @@ fn content_disposition(name: &str) -> String {
     format!("inline; filename=\"{ascii}.pdf\"; filename*=UTF-8''{encoded}.pdf")
 }
 
+/// One of the REST API's functions, each deployed as its own Lambda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `GET /projects`.
+    FetchProjects,
+    /// `POST /projects`.
+    CreateProject,
+    /// `DELETE /projects?project=`.
+    DeleteProject,
+    /// `GET /pagecount?project=`.
+    FetchPageCount,
+    /// `GET /pdf?project=[&mode=text]`.
+    GeneratePdf,
+}
+
+impl Function {
+    /// Handles one request.
+    pub async fn call(self, scanner: &Scanner, request: Request) -> Response<Body> {
+        match self {
+            Self::FetchProjects => fetch_projects(scanner, request).await,
+            Self::CreateProject => create_project(scanner, request).await,
+            Self::DeleteProject => delete_project(scanner, request).await,
+            Self::FetchPageCount => fetch_page_count(scanner, request).await,
+            Self::GeneratePdf => generate_pdf(scanner, request).await,
+        }
+    }
+}
+
+/// Runs one API function as a Lambda: JSON logs, the configuration and clients built once at
+/// cold start, then `function` for every request. Each binary under `src/bin/` is this call.
+pub async fn serve(function: Function) -> Result<(), lambda_http::Error> {
+    crate::init_logs();
+    let sdk = aws_config::load_from_env().await;
+    let scanner = Scanner::from_env(&sdk)?;
+    let scanner = &scanner;
+    lambda_http::run(lambda_http::service_fn(
+        move |request: Request| async move {
+            Ok::<_, lambda_http::Error>(function.call(scanner, request).await)
+        },
+    ))
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,3 +29,12 @@ pub mod store;
 pub use config::{Config, DEFAULT_PDF_INLINE_LIMIT, DEFAULT_URL_EXPIRY};
 pub use error::{BoxError, Error, chain};
 pub use scanner::{Deleted, Scanner};
+
+/// JSON logs for the Lambda functions, filtered by `RUST_LOG`.
+pub fn init_logs() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .without_time()
+        .init();
+}

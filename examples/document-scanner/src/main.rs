@@ -13,11 +13,7 @@ use lambdakit_textract::jobs::Textract;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .without_time()
-        .init();
+    example_document_scanner::init_logs();
     let sdk = aws_config::load_from_env().await;
     let scanner = Scanner::from_env(&sdk)?;
     let textract = Textract::new(aws_sdk_textract::Client::new(&sdk));

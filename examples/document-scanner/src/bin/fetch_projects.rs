@@ -4,21 +4,9 @@
 //! Run with `cargo lambda watch`, or deploy with `sam build && sam deploy --guided` (see the
 //! README).
 
-use example_document_scanner::{Scanner, api};
-use lambda_http::{Error, Request, run, service_fn};
+use example_document_scanner::api;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .without_time()
-        .init();
-    let sdk = aws_config::load_from_env().await;
-    let scanner = Scanner::from_env(&sdk)?;
-    let scanner = &scanner;
-    run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(api::fetch_projects(scanner, request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    api::serve(api::Function::FetchProjects).await
 }
