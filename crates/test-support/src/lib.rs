@@ -14,6 +14,7 @@
 //!   latency, inject errors or hang.
 //! - [`browser`]: headless Chromium driven over the DevTools protocol.
 
+mod accept;
 pub mod browser;
 pub mod emulator;
 pub mod gateway;

@@ -54,7 +54,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use subtle::ConstantTimeEq as _;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -630,7 +630,16 @@ impl SignedServer {
         let listener = socket.listen(4096)?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
-        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        let for_connections = Arc::clone(&shared);
+        let accept = tokio::spawn(crate::accept::accept_loop(
+            listener,
+            stopped,
+            move |stream, stopped| {
+                for_connections.stats.connections.fetch_add(1, Relaxed);
+                for_connections.stats.open_connections.fetch_add(1, Relaxed);
+                serve_connection(stream, Arc::clone(&for_connections), stopped)
+            },
+        ));
         Ok(Self {
             addr,
             shared,
@@ -679,33 +688,6 @@ impl Drop for SignedServer {
         let _ = self.stop.send(true);
         if let Some(accept) = self.accept.take() {
             accept.abort();
-        }
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            _ = stopped.changed() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let _ = stream.set_nodelay(true);
-                shared.stats.connections.fetch_add(1, Relaxed);
-                shared.stats.open_connections.fetch_add(1, Relaxed);
-                tokio::spawn(serve_connection(
-                    stream,
-                    Arc::clone(&shared),
-                    stopped.clone(),
-                ));
-            }
-            // Out of file descriptors or a connection reset before accept: wait, go on.
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
     }
 }

@@ -47,7 +47,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -117,7 +116,12 @@ impl TextractReplay {
             request_ids: AtomicU64::new(1),
         });
         let (stop, stopped) = watch::channel(false);
-        let accept = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        let for_connections = Arc::clone(&shared);
+        let accept = tokio::spawn(crate::accept::accept_loop(
+            listener,
+            stopped,
+            move |stream, stopped| serve_connection(stream, Arc::clone(&for_connections), stopped),
+        ));
         Self {
             addr,
             shared,
@@ -592,31 +596,6 @@ async fn respond(shared: &Shared, request: Request<Incoming>) -> Answer {
     match outcome {
         Ok(value) => answer(StatusCode::OK, &value),
         Err(fault) => refusal(&fault),
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            _ = stopped.changed() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(serve_connection(
-                    stream,
-                    Arc::clone(&shared),
-                    stopped.clone(),
-                ));
-            }
-            // Out of file descriptors or a connection reset before accept: wait, go on.
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
     }
 }
 
