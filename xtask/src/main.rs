@@ -84,7 +84,7 @@ fn setup(root: &Path, browser: bool) -> Result {
         .map_err(|e| format!("xtask/requirements.txt: {e}"))?;
     let stamp = root.join(".venv/lambdakit-requirements.txt");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(requirements.as_str()) {
-        step("installing moto[server], cfn-lint and boto3 into .venv");
+        step("installing the pinned Python tools of xtask/requirements.txt into .venv");
         run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--upgrade", "pip"]))?;
         run(Command::new(&python)
             .args(["-m", "pip", "install", "--quiet", "-r"])
