@@ -180,7 +180,7 @@ impl SearchablePdf {
         if let Some(page) = page {
             self.text_layer(&mut content, page, width, height)?;
         }
-        let content = image::compress_small(&content.finish());
+        let content = image::compress(&content.finish());
 
         let page_id = self.alloc();
         let content_id = self.alloc();
