@@ -227,11 +227,15 @@ pub struct Point {
 #[serde(rename_all = "PascalCase")]
 pub struct Geometry {
     /// The axis-aligned box.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub bounding_box: BoundingBox,
     /// The block's corners in the block's own orientation: top-left, top-right, bottom-right,
     /// bottom-left of the text as read, so a rotated word's polygon is rotated too.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub polygon: Vec<Point>,
 }
 
@@ -262,7 +266,7 @@ pub struct Relationship {
     #[serde(rename = "Type")]
     pub kind: RelationshipType,
     /// The linked blocks' ids, in the service's order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ids: Vec<String>,
 }
 
@@ -287,7 +291,11 @@ pub struct Block {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geometry: Option<Geometry>,
     /// Links to other blocks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub relationships: Vec<Relationship>,
     /// The page (1-based) in multi-page results; absent from single-page synchronous results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -305,7 +313,11 @@ pub struct Block {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column_span: Option<u32>,
     /// `KEY`/`VALUE` for form blocks, `COLUMN_HEADER`, `TABLE_TITLE`, ... for cells and tables.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub entity_types: Vec<String>,
     /// Check boxes: marked or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,10 +393,10 @@ pub struct Query {
 #[serde(rename_all = "PascalCase")]
 pub struct Warning {
     /// The error code, e.g. `"UnsupportedDocumentException"`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub error_code: String,
     /// The pages it concerns.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub pages: Vec<u32>,
 }
 
@@ -407,7 +419,7 @@ string_enum! {
 #[serde(rename_all = "PascalCase")]
 pub struct DocumentMetadata {
     /// The number of pages in the whole document.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub pages: u32,
 }
 
@@ -417,10 +429,10 @@ pub struct DocumentMetadata {
 #[serde(rename_all = "PascalCase")]
 pub struct Response {
     /// Page count.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub document_metadata: DocumentMetadata,
     /// The blocks of this chunk.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub blocks: Vec<Block>,
     /// Job state (asynchronous jobs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -429,7 +441,11 @@ pub struct Response {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
     /// Warnings of a `PARTIAL_SUCCESS` job.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub warnings: Vec<Warning>,
     /// The token for the next chunk; `None` on the last one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -444,6 +460,16 @@ impl Response {
     pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
         serde_json::from_slice(bytes).map_err(Error::InvalidResponse)
     }
+}
+
+/// A field the service (or a serialiser such as boto3's or Jackson's) may send as `null`: read
+/// as the empty value, like a missing field.
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -463,6 +489,18 @@ mod tests {
         assert_eq!(r.blocks[0].relationships[0].kind.as_str(), "NEW_KIND");
         let back = serde_json::to_string(&r.blocks[0]).unwrap();
         assert!(back.contains("\"LAYOUT_FUTURE\"") && back.contains("\"NEW_KIND\""));
+    }
+
+    #[test]
+    fn nulls_read_as_missing() {
+        let json =
+            br#"{"Blocks":[{"Id":"a","BlockType":"WORD","EntityTypes":null,"Relationships":null,
+            "Geometry":{"BoundingBox":null,"Polygon":null},"Confidence":null,"Page":null}],
+            "Warnings":null,"DocumentMetadata":null,"NextToken":null}"#;
+        let r = Response::from_json(json).unwrap();
+        assert!(r.blocks[0].relationships.is_empty() && r.blocks[0].entity_types.is_empty());
+        assert!(r.blocks[0].geometry.as_ref().unwrap().polygon.is_empty());
+        assert_eq!(r.document_metadata.pages, 0);
     }
 
     #[test]

@@ -20,7 +20,8 @@ fn doc(name: &str) -> Document {
     Document::from_json(&fixture(name)).unwrap()
 }
 
-const ALL: [&str; 10] = [
+const ALL: [&str; 11] = [
+    "nulls-issue-83.analyze.json",
     "paystub.analyze.json",
     "receipt.detect.json",
     "multicol.detect.json",
@@ -53,6 +54,16 @@ fn every_fixture_parses_and_round_trips_through_serde() {
         failed.status_message.as_deref(),
         Some("Dummy Status Message")
     );
+}
+
+#[test]
+fn nulls_for_absent_fields_parse() {
+    // Written by a serialiser that emits `null` for every absent field (TRP issue #83).
+    let d = doc("nulls-issue-83.analyze.json");
+    let page = d.page(1).unwrap();
+    assert!(page.lines().count() > 0);
+    assert_eq!(page.reading_order().len(), page.lines().count());
+    assert!(!page.text().is_empty());
 }
 
 #[test]
