@@ -349,6 +349,12 @@ const DEMOS: &[(&str, &str)] = &[
     ("example-s3-uploader", "s3-uploader-demo"),
     ("example-fraud-inference", "fraud-inference-demo"),
     ("example-document-scanner", "document-scanner-demo"),
+    (
+        "example-http-api-lambda-authorizer",
+        "http-api-lambda-authorizer-demo",
+    ),
+    ("example-mtls-truststore", "mtls-truststore-demo"),
+    ("example-mtls-authorizer", "mtls-authorizer-demo"),
 ];
 
 fn demo(root: &Path) -> Result {
@@ -402,6 +408,15 @@ fn bench(root: &Path) -> Result {
         step("installing Debian's poppler-utils for the searchability check");
         apt_install(&["poppler-utils"])?;
     }
+    step("JWT verification: lambdakit-auth vs aws-jwt-verify (npm)");
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix", "benches/node"])
+        .current_dir(root))?;
+    let jwt_verify = release_bin(root, "jwt-verify")?;
+    run(Command::new("node")
+        .arg(root.join("benches/jwt_vs_aws_jwt_verify.mjs"))
+        .arg(jwt_verify)
+        .current_dir(root))?;
     let textract_pdf = release_bin(root, "textract-pdf")?;
     run(Command::new(venv_bin(root, "python"))
         .arg(root.join("benches/textract_pdf_vs_python.py"))

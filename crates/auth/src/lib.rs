@@ -2,10 +2,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod arn;
+pub mod cache_key;
 mod error;
 pub mod policy;
 pub mod response;
-pub mod cache_key;
 
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
@@ -15,4 +15,7 @@ pub mod jwt;
 #[cfg_attr(docsrs, doc(cfg(feature = "mtls")))]
 pub mod mtls;
 
+pub use arn::{MethodArn, Verb};
 pub use error::Error;
+pub use policy::Policy;
+pub use response::SimpleResponse;

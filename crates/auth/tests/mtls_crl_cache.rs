@@ -1,5 +1,6 @@
 //! The CRL cache: one shared fetch, refresh on nextUpdate and TTL, fail closed.
 
+#![cfg(feature = "mtls")]
 #![allow(clippy::unwrap_used)]
 
 mod mtls_support;

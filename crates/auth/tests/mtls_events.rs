@@ -7,6 +7,7 @@
 //! `example-apigw-v2-request-no-authorizer.json`, trimmed of headers, with
 //! `clientCertPem` replaced by a certificate generated in the test.
 
+#![cfg(feature = "mtls")]
 #![allow(clippy::unwrap_used)]
 
 mod mtls_support;

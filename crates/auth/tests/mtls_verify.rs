@@ -1,5 +1,6 @@
 //! Client certificate verification: chain, usage, validity, revocation, malformed input.
 
+#![cfg(feature = "mtls")]
 #![allow(clippy::unwrap_used)]
 
 mod mtls_support;
