@@ -4,7 +4,7 @@
 //! Each takes the raw JSON event: whatever API Gateway, a test or a misconfiguration sends, the
 //! answer is a response, and anything but a clear yes is `isAuthorized: false` (403). The
 //! decision is per route, so each also checks, through
-//! [`CacheSettings`](lambdakit_auth::cache_key::CacheSettings), that a cached answer cannot be
+//! [`CacheSettings`], that a cached answer cannot be
 //! replayed on another route.
 
 pub use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerSimpleResponse as Response;
