@@ -189,7 +189,6 @@ fn rows(mut lines: Vec<&Block>) -> Vec<&Block> {
 }
 
 pub(crate) fn markdown(page: Page<'_>) -> String {
-    let doc = page.document();
     let tables = page.tables();
     let mut parts: Vec<String> = Vec::new();
     let joined = |lines: &[&Block]| {
@@ -236,7 +235,6 @@ pub(crate) fn markdown(page: Page<'_>) -> String {
             parts.push(part);
         }
     }
-    let _ = doc;
     parts.join("\n\n")
 }
 

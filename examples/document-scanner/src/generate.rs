@@ -7,7 +7,7 @@ use lambdakit_textract::Document;
 use lambdakit_textract::pdf::{SearchablePdf, text_only};
 use serde::Serialize;
 
-use crate::model::{PageRecord, base64_len, export_prefix};
+use crate::model::{PageRecord, base64_len, export_prefix, page_lines};
 use crate::{Error, Scanner};
 
 /// Page images fetched from S3 at once while the PDF is built.
@@ -123,16 +123,7 @@ async fn text_pdf(scanner: &Scanner, pages: &[PageRecord]) -> Result<Vec<u8>, Er
             // The item kept only the first lines; the whole text is in the Textract result.
             if let Some(json) = scanner.objects().get(&page.textract_key).await? {
                 let document = Document::from_json(&json)?;
-                let lines: Vec<String> = document
-                    .page(1)
-                    .map(|p| {
-                        p.reading_order()
-                            .into_iter()
-                            .filter_map(|l| l.text.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                texts.push(lines.join("\n"));
+                texts.push(page_lines(&document).join("\n"));
                 continue;
             }
         }

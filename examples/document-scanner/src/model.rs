@@ -84,6 +84,19 @@ pub fn check_identity_id(id: &str) -> Result<(), Error> {
     }
 }
 
+/// The text of a one-page Textract result's lines, in reading order: what a Pages item keeps.
+pub fn page_lines(document: &lambdakit_textract::Document) -> Vec<String> {
+    document
+        .page(1)
+        .map(|page| {
+            page.reading_order()
+                .into_iter()
+                .filter_map(|line| line.text.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The Pages partition key of a project: `{user}/{project}`.
 pub fn project_id(user: &str, project: &str) -> String {
     format!("{user}/{project}")

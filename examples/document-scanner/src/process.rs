@@ -7,7 +7,7 @@ use lambdakit_textract::model::{DocumentMetadata, Response};
 use lambdakit_textract::s3::{ScanKey, decode_event_key};
 use serde::Serialize;
 
-use crate::model::{MAX_LINE_BYTES, PageRecord, cap_lines, project_id, textract_key};
+use crate::model::{MAX_LINE_BYTES, PageRecord, cap_lines, page_lines, project_id, textract_key};
 use crate::scanner::now;
 use crate::{Error, Scanner, error};
 
@@ -163,15 +163,7 @@ async fn process_record(scanner: &Scanner, textract: &Textract, record: &S3Event
         Err(e) => return Outcome::Fail(error::chain(&e)),
     };
 
-    let lines: Vec<String> = document
-        .page(1)
-        .map(|page| {
-            page.reading_order()
-                .into_iter()
-                .filter_map(|line| line.text.clone())
-                .collect()
-        })
-        .unwrap_or_default();
+    let lines = page_lines(&document);
     let line_count = lines.len();
     // The whole result (every block with its geometry) goes to S3: it can be larger than a
     // DynamoDB item may be, and GeneratePDF places the text layer with it.
