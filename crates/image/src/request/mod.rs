@@ -64,8 +64,24 @@
 //! - Output format `raw` (raw pixels) is refused with Serverless Image Handler's
 //!   `UnsupportedOutputImageFormatException`, as it refuses `heic` or `pdf`.
 //! - Custom patterns: JavaScript's `i` flag folds case by Unicode rules here, `\p{...}` and
-//!   lone-surrogate escapes are refused, and a backreference to a group that did not take
-//!   part fails to match instead of matching the empty string.
+//!   lone-surrogate escapes are refused, a backreference to a group that did not take part
+//!   fails to match instead of matching the empty string, and without the `u` flag an astral
+//!   character (an emoji) is one character here where JavaScript sees two UTF-16 halves.
+//!   A pattern that backtracks without bound is stopped with a 500 where Node would hang.
+//!
+//! Everything else is checked against Serverless Image Handler's own code: the crate's tests
+//! hold its Jest specs as cases and 1,438 answers of its `ImageRequest.setup` run on Node.
+//!
+//! # Serverless Image Handler v6.3.3
+//!
+//! v6.3.3, still widely deployed, parses requests the same way (same regexes, same Thumbor
+//! mapper, same Default requests) except that:
+//!
+//! - it has no query-parameter edits: `?width=`, `?format=` and the rest change nothing;
+//! - `filters:rotate()` is `rotate: 0` (v8: auto-orient, [`AUTO_ORIENT`]);
+//! - it has no `filters:smart_crop()` filter (the filter is ignored);
+//! - its header deny-list lacks `Set-Cookie`;
+//! - it has no `expires` parameter (not parsed here in either version).
 
 mod color_names;
 mod default;
@@ -86,6 +102,19 @@ use crate::{Edits, Error, Format, Result};
 /// The value [`ImageRequest::edits`] holds under `rotate` for `filters:rotate()`: auto-orient
 /// from EXIF (sharp's `autoOrient()`).
 pub const AUTO_ORIENT: &str = "auto";
+
+/// The query parameters that make edits (`QueryParamMapper.QUERY_PARAM_KEYS`).
+pub const QUERY_PARAM_KEYS: [&str; 9] = [
+    "format",
+    "fit",
+    "width",
+    "height",
+    "rotate",
+    "flip",
+    "flop",
+    "grayscale",
+    "greyscale",
+];
 
 const SVG: &str = "image/svg+xml";
 
