@@ -17,6 +17,7 @@ fn cases(file: &str) -> Vec<Value> {
     let text = match file {
         "spec_cases.json" => include_str!("request/spec_cases.json"),
         "sih_oracle_cases.json" => include_str!("request/sih_oracle_cases.json"),
+        "sih_oracle_filter_values.json" => include_str!("request/sih_oracle_filter_values.json"),
         _ => unreachable!(),
     };
     serde_json::from_str::<Value>(text)
@@ -169,6 +170,13 @@ fn serverless_image_handler_specs() {
 #[test]
 fn serverless_image_handler_outputs() {
     run_all("sih_oracle_cases.json");
+}
+
+/// 1,200 Thumbor filters with random arguments (numbers as `Number()` and `parseInt` read
+/// them, colours, watermark positions), through Serverless Image Handler's own code.
+#[test]
+fn serverless_image_handler_filter_values() {
+    run_all("sih_oracle_filter_values.json");
 }
 
 mod hostile_input {
