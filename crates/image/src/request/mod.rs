@@ -91,7 +91,7 @@ mod query;
 mod thumbor;
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::Value;
 
@@ -260,7 +260,6 @@ impl ImageRequest {
         config: &RequestConfig,
     ) -> Result<Self> {
         let (request_type, decoded) = request_type(path, config)?;
-        let buckets = |config: &RequestConfig| config.allowed_buckets().map(<[String]>::to_vec);
         let (bucket, key, mut edits, edits_defined) = match &decoded {
             Some(decoded) => {
                 if decoded.is_null() {
@@ -268,7 +267,7 @@ impl ImageRequest {
                         "TypeError: Cannot read properties of null (reading 'bucket')",
                     ));
                 }
-                let allowed = buckets(config)?;
+                let allowed = config.allowed_buckets()?;
                 let bucket = match default::field(decoded, "bucket") {
                     None => allowed[0].clone(),
                     Some(Value::String(b)) if allowed.contains(b) => b.clone(),
@@ -296,7 +295,7 @@ impl ImageRequest {
                 (bucket, key, edits, defined)
             }
             None => {
-                let allowed = buckets(config)?;
+                let allowed = config.allowed_buckets()?;
                 let bucket = path
                     .split('/')
                     .filter_map(|part| part.strip_prefix("s3:"))
@@ -547,8 +546,26 @@ fn rewrite(path: &str, literal: &str, substitution: &str) -> Result<String> {
     } else {
         String::new()
     };
-    let re = jsregex::JsRegex::new(&source, flags)
-        .map_err(|e| internal(format!("SyntaxError: {e} (REWRITE_MATCH_PATTERN)")))?;
+    // The pattern is configuration: compile it once, not on every request.
+    static LAST: Mutex<Option<(String, Arc<jsregex::JsRegex>)>> = Mutex::new(None);
+    let cached = LAST.lock().ok().and_then(|last| {
+        last.as_ref()
+            .filter(|(l, _)| l == literal)
+            .map(|(_, re)| Arc::clone(re))
+    });
+    let re = match cached {
+        Some(re) => re,
+        None => {
+            let re = Arc::new(
+                jsregex::JsRegex::new(&source, flags)
+                    .map_err(|e| internal(format!("SyntaxError: {e} (REWRITE_MATCH_PATTERN)")))?,
+            );
+            if let Ok(mut last) = LAST.lock() {
+                *last = Some((literal.to_owned(), Arc::clone(&re)));
+            }
+            re
+        }
+    };
     re.replace(path, substitution).map_err(internal)
 }
 
