@@ -179,6 +179,23 @@ fn serverless_image_handler_filter_values() {
     run_all("sih_oracle_filter_values.json");
 }
 
+/// The default fallback image's `Cache-Control` comes from the path read as a Default request,
+/// whatever its type; anything that does not decode asks for nothing.
+#[test]
+fn fallback_headers_read_any_path_as_a_default_request() {
+    let path = "/eyJidWNrZXQiOiJ2YWxpZEJ1Y2tldCIsImtleSI6InZhbGlkS2V5IiwiaGVhZGVycyI6eyJDYWNoZS1Db250cm9sIjoibWF4LWFnZT0zMTUzNjAwMCxwdWJsaWMifSwib3V0cHV0Rm9ybWF0IjoianBlZyJ9";
+    assert_eq!(
+        ImageRequest::fallback_headers(path),
+        Some(BTreeMap::from([(
+            "Cache-Control".to_owned(),
+            "max-age=31536000,public".to_owned()
+        )]))
+    );
+    for path in ["/filters:grayscale()/a.jpg", "", "/", "/bnVsbA=="] {
+        assert_eq!(ImageRequest::fallback_headers(path), None, "{path}");
+    }
+}
+
 mod hostile_input {
     use super::*;
     use proptest::prelude::*;
