@@ -103,6 +103,23 @@ use crate::{Edits, Error, Format, Result};
 /// from EXIF (sharp's `autoOrient()`).
 pub const AUTO_ORIENT: &str = "auto";
 
+/// JavaScript's `Number(value)` for a value of the edits: `"100"` is 100, `null` and `""` are
+/// 0, `true` is 1, `"abc"` and objects are `NaN`, and the strings `"NaN"`, `"Infinity"` and
+/// `"-Infinity"` this module writes for what JSON cannot hold are those values again. For the
+/// pipeline, wherever Serverless Image Handler or sharp coerces an edit to a number.
+pub fn js_number(value: &Value) -> f64 {
+    js::value_to_number(value)
+}
+
+/// JavaScript's truthiness of a value of the edits (`if (resize.width)`): `false` for `null`,
+/// `false`, 0, `""` and the `"NaN"` this module writes for `NaN`; `true` otherwise.
+pub fn js_truthy(value: &Value) -> bool {
+    match value {
+        Value::String(s) if s == "NaN" => false,
+        other => js::truthy(other),
+    }
+}
+
 /// The query parameters that make edits (`QueryParamMapper.QUERY_PARAM_KEYS`).
 pub const QUERY_PARAM_KEYS: [&str; 9] = [
     "format",
@@ -609,6 +626,24 @@ fn internal(reason: impl Into<String>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coercions_follow_javascript() {
+        use serde_json::json;
+        assert_eq!(js_number(&json!("100")), 100.0);
+        assert_eq!(js_number(&json!(null)), 0.0);
+        assert_eq!(js_number(&json!("")), 0.0);
+        assert_eq!(js_number(&json!(true)), 1.0);
+        assert_eq!(js_number(&json!([7])), 7.0);
+        assert_eq!(js_number(&json!("-Infinity")), f64::NEG_INFINITY);
+        assert!(js_number(&json!("NaN")).is_nan());
+        assert!(js_number(&json!({})).is_nan());
+        assert!(!js_truthy(&json!("NaN")));
+        assert!(!js_truthy(&json!(0)));
+        assert!(!js_truthy(&json!(null)));
+        assert!(js_truthy(&json!("0")));
+        assert!(js_truthy(&json!({})));
+    }
 
     #[test]
     fn extension_rules_match_the_regexes() {
