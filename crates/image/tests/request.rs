@@ -166,7 +166,8 @@ fn serverless_image_handler_specs() {
 /// (its TypeScript transpiled and run on Node 20, S3 stubbed to answer with the case's content
 /// type, `convertImageFormatType` applied to the output format): 1,504 cases from the edge
 /// cases of each filter, Default request, query parameter, output-format rule and Custom
-/// rewrite, URLs real Thumbor clients and SIH's docs use, plus 700 random Thumbor-ish paths. The results are compared whole.
+/// rewrite, URLs real Thumbor clients and SIH's docs use, plus 700 random Thumbor-ish paths.
+/// The results are compared whole.
 #[test]
 fn serverless_image_handler_outputs() {
     run_all("sih_oracle_cases.json");
