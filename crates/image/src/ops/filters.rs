@@ -20,14 +20,15 @@ mod named;
 use image::RgbaImage;
 use serde_json::Value;
 
+// Re-exported for the pipeline, which may not use every one yet.
+#[allow(unused_imports)]
 pub(crate) use conv::{Kernel, Sharpen, blur, convolve, median, sharpen};
+#[allow(unused_imports)]
 pub(crate) use geometry::{
     MAX_SIDE, composite_over, extend, rotate_any, round_crop, set_opacity, trim_box,
 };
 
-use color::{
-    decode_lut, encode_u8, lab_to_lch, lab_to_srgb, lch_to_lab, luminance_u8, srgb_to_lab, to_u8,
-};
+use color::{decode_lut, encode_u8, lab_to_srgb, luminance_u8, srgb_to_lab, to_u8};
 
 /// Parses a colour argument the way sharp's `color` package does: `#rgb`, `#rgba`, `#rrggbb`,
 /// `#rrggbbaa`, `rgb(r, g, b)`, `rgba(r, g, b, a)` (numbers or percentages, commas or
@@ -366,36 +367,63 @@ pub(crate) fn modulate(
     if brightness == 1.0 && saturation == 1.0 && hue == 0.0 && lightness == 0.0 {
         return;
     }
-    // Neighbouring pixels often repeat: reuse the last answer.
-    let mut last: Option<([u8; 3], [u8; 3])> = None;
-    for p in img.pixels_mut() {
-        let key = [p[0], p[1], p[2]];
-        let rgb = match last {
-            Some((k, v)) if k == key => v,
-            _ => {
-                let [l, c, h] = lab_to_lch(srgb_to_lab(key[0], key[1], key[2]));
-                let v = lab_to_srgb(lch_to_lab([
-                    l * brightness + lightness,
-                    c * saturation,
-                    h + hue,
-                ]));
-                last = Some((key, v));
-                v
-            }
-        };
-        p.0[..3].copy_from_slice(&rgb);
-    }
+    // Scaling C and adding to h in LCh is, in Lab, scaling and rotating (a, b) by constants.
+    let (sin, cos) = hue.to_radians().sin_cos();
+    let (ra, rb) = (saturation * cos, saturation * sin);
+    par_pixels(img, |px| {
+        // Neighbouring pixels often repeat: reuse the last answer.
+        let mut last: Option<([u8; 3], [u8; 3])> = None;
+        for p in px.chunks_exact_mut(4) {
+            let key = [p[0], p[1], p[2]];
+            let rgb = match last {
+                Some((k, v)) if k == key => v,
+                _ => {
+                    let [l, a, b] = srgb_to_lab(key[0], key[1], key[2]);
+                    let v =
+                        lab_to_srgb([l * brightness + lightness, a * ra - b * rb, a * rb + b * ra]);
+                    last = Some((key, v));
+                    v
+                }
+            };
+            p[..3].copy_from_slice(&rgb);
+        }
+    });
 }
 
-/// sharp `linear(a, b)`: `a * v + b` on the colour channels, rounded and clipped to 0..=255;
-/// alpha kept. Non-finite `a` or `b` is a no-op.
+/// Runs `f` over disjoint runs of whole pixels of `img`, on all cores when the image is large
+/// enough to pay for the threads.
+fn par_pixels(img: &mut RgbaImage, f: impl Fn(&mut [u8]) + Sync) {
+    const MIN_PIXELS_PER_THREAD: usize = 1 << 16;
+    let raw: &mut [u8] = img;
+    let pixels = raw.len() / 4;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(pixels / MIN_PIXELS_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        f(raw);
+        return;
+    }
+    let per = pixels.div_ceil(threads) * 4;
+    std::thread::scope(|s| {
+        for chunk in raw.chunks_mut(per) {
+            let f = &f;
+            s.spawn(move || f(chunk));
+        }
+    });
+}
+
+/// sharp `linear(a, b)`: `a * v + b` on the colour channels, clipped to 0..=255 and truncated
+/// (libvips' `linear` with `uchar` output converts with a C cast); alpha kept. Non-finite `a`
+/// or `b` is a no-op.
 pub(crate) fn linear(img: &mut RgbaImage, a: f32, b: f32) {
     if !a.is_finite() || !b.is_finite() {
         return;
     }
     let mut lut = [0u8; 256];
     for (i, v) in lut.iter_mut().enumerate() {
-        *v = to_u8(a * i as f32 + b);
+        // `as` saturates to 0..=255 and truncates, like libvips' `(uchar) VIPS_CLIP(0, t, 255)`.
+        *v = (a * i as f32 + b) as u8;
     }
     apply_lut(img, &lut);
 }
@@ -644,6 +672,9 @@ mod tests {
         let mut img = one([10, 100, 200, 50]);
         linear(&mut img, -1.0, 0.0);
         assert_eq!(px(&img), [0, 0, 0, 50]);
+        let mut img = one([3, 5, 255, 50]);
+        linear(&mut img, 0.5, 0.0);
+        assert_eq!(px(&img), [1, 2, 127, 50], "truncated, not rounded");
     }
 
     #[test]

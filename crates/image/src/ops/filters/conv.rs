@@ -77,7 +77,6 @@ fn gauss_mask(sigma: f32, min_ampl: f64) -> Vec<f32> {
 }
 
 /// Convolves each row of `src` (interleaved, `channels` per pixel) with `mask`, edges copied.
-/// `transpose` writes the result transposed, so two calls make a separable 2-D blur.
 fn conv_rows(src: &[f32], w: usize, h: usize, channels: usize, mask: &[f32]) -> Vec<f32> {
     let half = mask.len() / 2;
     let mut out = vec![0.0f32; w * h * channels];
@@ -114,13 +113,21 @@ fn conv_rows(src: &[f32], w: usize, h: usize, channels: usize, mask: &[f32]) -> 
     out
 }
 
-fn transpose(src: &[f32], w: usize, h: usize, channels: usize) -> Vec<f32> {
-    let mut out = vec![0.0f32; src.len()];
-    for y in 0..h {
-        for x in 0..w {
-            let s = (y * w + x) * channels;
-            let d = (x * h + y) * channels;
-            out[d..d + channels].copy_from_slice(&src[s..s + channels]);
+/// Convolves columns: each output row is the mask-weighted sum of whole input rows (edge rows
+/// repeated), which vectorises along the row.
+fn conv_cols(src: &[f32], row_len: usize, h: usize, mask: &[f32]) -> Vec<f32> {
+    let half = mask.len() / 2;
+    let mut out = vec![0.0f32; row_len * h];
+    for (y, dst) in out.chunks_exact_mut(row_len).enumerate() {
+        for (k, &m) in mask.iter().enumerate() {
+            if m == 0.0 {
+                continue;
+            }
+            let sy = (y + k).saturating_sub(half).min(h - 1);
+            let row = &src[sy * row_len..(sy + 1) * row_len];
+            for (d, &v) in dst.iter_mut().zip(row) {
+                *d += m * v;
+            }
         }
     }
     out
@@ -129,9 +136,7 @@ fn transpose(src: &[f32], w: usize, h: usize, channels: usize) -> Vec<f32> {
 /// Separable blur of interleaved data with `mask` in both directions.
 fn separable(data: &[f32], w: usize, h: usize, channels: usize, mask: &[f32]) -> Vec<f32> {
     let horizontal = conv_rows(data, w, h, channels, mask);
-    let t = transpose(&horizontal, w, h, channels);
-    let vertical = conv_rows(&t, h, w, channels, mask);
-    transpose(&vertical, h, w, channels)
+    conv_cols(&horizontal, w * channels, h, mask)
 }
 
 /// Correlates interleaved RGBA with a 2-D mask (libvips `conv` does not flip the mask), edges
@@ -188,16 +193,12 @@ pub(crate) fn blur(img: &RgbaImage, sigma: Option<f32>) -> RgbaImage {
         return img.clone();
     }
     match sigma {
-        None => convolve(
-            img,
-            &Kernel {
-                width: 3,
-                height: 3,
-                kernel: vec![1.0; 9],
-                scale: Some(9.0),
-                offset: 0.0,
-            },
-        ),
+        // sharp's 3x3 box (all ones, scale 9) is separable: a third along each axis.
+        None => {
+            let (data, pre) = to_planar(img);
+            let out = separable(&data, w as usize, h as usize, 4, &[1.0 / 3.0; 3]);
+            from_planar(w, h, &out, pre)
+        }
         Some(s) if s.is_nan() => img.clone(),
         Some(s) => {
             let mask = gauss_mask(s.clamp(0.3, 1000.0), 0.2);
@@ -385,19 +386,6 @@ pub(crate) fn median(img: &RgbaImage, size: u32) -> RgbaImage {
         for hch in hist.iter_mut() {
             hch.fill(0);
         }
-        let add = |hist: &mut [[u32; 256]], col: usize, sign: bool, weight: u32| {
-            for &(r, wr) in rows.iter() {
-                let p = (r * w as usize + col) * 4;
-                for (c, hch) in hist.iter_mut().enumerate() {
-                    let bin = &mut hch[raw[p + c] as usize];
-                    if sign {
-                        *bin += wr * weight;
-                    } else {
-                        *bin -= wr * weight;
-                    }
-                }
-            }
-        };
         // First window, columns merged like rows.
         let mut c = -half;
         while c < -half + size {
@@ -406,30 +394,52 @@ pub(crate) fn median(img: &RgbaImage, size: u32) -> RgbaImage {
             while c + run < -half + size && clamp(c + run, wi) == col {
                 run += 1;
             }
-            add(&mut hist, col, true, run as u32);
+            for &(r, wr) in rows.iter() {
+                let p = (r * w as usize + col) * 4;
+                for (ch, hch) in hist.iter_mut().enumerate() {
+                    hch[raw[p + ch] as usize] += wr * run as u32;
+                }
+            }
             c += run;
         }
+        // Huang's running median: per channel the current answer and how many window values
+        // are below it, nudged after each column swap instead of rescanning 256 bins.
+        let mut med = [0u8; 4];
+        let mut below = [0u32; 4];
         for x in 0..wi {
             if x > 0 {
                 let gone = clamp(x - 1 - half, wi);
                 let new = clamp(x - half + size - 1, wi);
                 if gone != new {
-                    add(&mut hist, gone, false, 1);
-                    add(&mut hist, new, true, 1);
+                    for &(r, wr) in rows.iter() {
+                        let pg = (r * w as usize + gone) * 4;
+                        let pn = (r * w as usize + new) * 4;
+                        for c in 0..4 {
+                            let (vg, vn) = (raw[pg + c], raw[pn + c]);
+                            hist[c][vg as usize] -= wr;
+                            hist[c][vn as usize] += wr;
+                            if vg < med[c] {
+                                below[c] -= wr;
+                            }
+                            if vn < med[c] {
+                                below[c] += wr;
+                            }
+                        }
+                    }
                 }
             }
             let o = ((y * wi + x) * 4) as usize;
-            for (ch, hch) in hist.iter().enumerate() {
-                let mut acc = 0u32;
-                let mut value = 255u8;
-                for (v, &n) in hch.iter().enumerate() {
-                    acc += n;
-                    if acc > rank {
-                        value = v as u8;
-                        break;
-                    }
+            for c in 0..4 {
+                let hc = &hist[c];
+                while below[c] > rank {
+                    med[c] -= 1;
+                    below[c] -= hc[med[c] as usize];
                 }
-                out[o + ch] = value;
+                while below[c] + hc[med[c] as usize] <= rank {
+                    below[c] += hc[med[c] as usize];
+                    med[c] += 1;
+                }
+                out[o + c] = med[c];
             }
         }
     }
