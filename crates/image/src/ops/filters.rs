@@ -28,7 +28,7 @@ pub(crate) use geometry::{
     MAX_SIDE, composite_over, extend, rotate_any, round_crop, set_opacity, trim_box,
 };
 
-use color::{decode_lut, encode_u8, lab_to_srgb, luminance_u8, srgb_to_lab, to_u8};
+use color::{decode_lut, encode_u8, lab_to_srgb, luminance_u8, srgb_to_lab, trunc_u8};
 
 /// Parses a colour argument the way sharp's `color` package does: `#rgb`, `#rgba`, `#rrggbb`,
 /// `#rrggbbaa`, `rgb(r, g, b)`, `rgba(r, g, b, a)` (numbers or percentages, commas or
@@ -172,8 +172,11 @@ pub(crate) fn grayscale(img: &mut RgbaImage) {
 }
 
 /// sharp `negate({ alpha })`: `255 - v` in each colour channel, and in alpha when `alpha`
-/// (sharp's default is `true`).
+/// (sharp's default is `true`) and the image has transparency. A fully opaque image is taken
+/// to be an alpha-less source (a JPEG decoded to RGBA), whose alpha sharp has nothing to
+/// negate: inverting it would make the picture vanish.
 pub(crate) fn negate(img: &mut RgbaImage, alpha: bool) {
+    let alpha = alpha && img.pixels().any(|p| p[3] != 255);
     let n = if alpha { 4 } else { 3 };
     for p in img.pixels_mut() {
         for v in &mut p.0[..n] {
@@ -282,10 +285,12 @@ pub(crate) fn flatten(img: &mut RgbaImage, background: [u8; 3]) {
     }
 }
 
+/// libvips `gamma(exponent)` on bytes: a table of `255 * (v / 255)^(1 / exponent)`, cast
+/// (truncated) back to bytes.
 fn gamma_lut(exponent: f32) -> [u8; 256] {
     let mut lut = [0u8; 256];
     for (i, v) in lut.iter_mut().enumerate() {
-        *v = to_u8(255.0 * (i as f32 / 255.0).powf(1.0 / exponent));
+        *v = trunc_u8(255.0 * (i as f32 / 255.0).powf(1.0 / exponent));
     }
     lut
 }
@@ -534,6 +539,13 @@ mod tests {
         assert_eq!(img, orig);
         negate(&mut img, false);
         assert_eq!(img.get_pixel(1, 1), &Rgba([215, 205, 248, 100]));
+        let mut opaque = one([0, 100, 255, 255]);
+        negate(&mut opaque, true);
+        assert_eq!(
+            px(&opaque),
+            [255, 155, 0, 255],
+            "an opaque image stays opaque"
+        );
     }
 
     #[test]
@@ -603,14 +615,16 @@ mod tests {
         let mut img = orig.clone();
         gamma(&mut img, 2.2);
         assert!(img.pixels().all(|p| p[3] == 3));
-        // Mid and light tones survive, dark tones collapse (0..=9 all darken to 0).
-        assert_eq!(img.get_pixel(200, 0)[0], 200);
+        // Mid and light tones survive within a level (both casts truncate), dark tones collapse
+        // (0..=9 all darken to 0).
+        assert_eq!(img.get_pixel(200, 0)[0], 199);
+        assert_eq!(img.get_pixel(255, 0)[0], 255);
         assert_eq!(img.get_pixel(5, 0)[0], 0);
         assert_eq!(px(&img)[0], 0);
         let mut darker = one([128, 128, 128, 255]);
         gamma_darken(&mut darker, 2.2);
-        // 255 * (128/255)^2.2 = 55.7.
-        assert_eq!(px(&darker)[0], 56);
+        // 255 * (128/255)^2.2 = 55.7, truncated.
+        assert_eq!(px(&darker)[0], 55);
         gamma_brighten(&mut darker, 2.2);
         assert!(px(&darker)[0].abs_diff(128) <= 2);
     }

@@ -5,7 +5,7 @@
 
 use image::RgbaImage;
 
-use super::color::{lab_to_srgb_f32, srgb_f32_to_lab, to_u8};
+use super::color::{lab_to_srgb_f32, srgb_f32_to_lab, to_u8, trunc_u8};
 
 /// Largest gaussian half-width: libvips refuses masks past 10k ("mask too large").
 const MAX_HALF_WIDTH: usize = 5_000;
@@ -42,7 +42,13 @@ fn from_planar(width: u32, height: u32, data: &[f32], premultiplied: bool) -> Rg
         if premultiplied {
             let a = p[3].clamp(0.0, 255.0);
             let f = if a > 0.0 { 255.0 / a } else { 0.0 };
-            raw.extend_from_slice(&[to_u8(p[0] * f), to_u8(p[1] * f), to_u8(p[2] * f), to_u8(a)]);
+            // sharp casts the unpremultiplied floats back to bytes: truncation.
+            raw.extend_from_slice(&[
+                trunc_u8(p[0] * f),
+                trunc_u8(p[1] * f),
+                trunc_u8(p[2] * f),
+                trunc_u8(a),
+            ]);
         } else {
             // An opaque image stands for sharp's alpha-less input: alpha is not filtered.
             raw.extend_from_slice(&[to_u8(p[0]), to_u8(p[1]), to_u8(p[2]), 255]);

@@ -3,7 +3,7 @@
 
 use image::{Rgba, RgbaImage, imageops};
 
-use super::color::to_u8;
+use super::color::{to_u8, trunc_u8};
 use super::conv::median;
 use super::flatten;
 
@@ -197,7 +197,7 @@ pub(crate) fn round_crop(img: &mut RgbaImage, cx: f64, cy: f64, rx: f64, ry: f64
 }
 
 fn scale_alpha(p: &mut Rgba<u8>, factor: f32) {
-    let a = to_u8(f32::from(p[3]) * factor);
+    let a = trunc_u8(f32::from(p[3]) * factor);
     p.0 = if a == 0 {
         [0; 4]
     } else {
@@ -205,8 +205,8 @@ fn scale_alpha(p: &mut Rgba<u8>, factor: f32) {
     };
 }
 
-/// Multiplies alpha by `factor` (SIH's overlay `alpha`: a `dest-in` composite with a flat
-/// alpha). `factor` is clamped to 0..=1; NaN leaves the image unchanged. Pixels left fully
+/// Multiplies alpha by `factor`, truncating (SIH's overlay `alpha`: a `dest-in` composite
+/// with a flat alpha). `factor` is clamped to 0..=1; NaN leaves the image unchanged. Pixels left fully
 /// transparent become (0, 0, 0, 0).
 pub(crate) fn set_opacity(img: &mut RgbaImage, factor: f32) {
     if factor.is_nan() {
@@ -222,7 +222,7 @@ pub(crate) fn set_opacity(img: &mut RgbaImage, factor: f32) {
 }
 
 /// sharp `composite([{ input, left, top }])` with the default `over` blend: premultiplied
-/// source-over in f32. The overlay may hang off any edge (it is clipped) and offsets may be
+/// source-over in f32, truncated back to bytes as libvips does. The overlay may hang off any edge (it is clipped) and offsets may be
 /// negative; an overlay entirely outside leaves `base` unchanged.
 pub(crate) fn composite_over(base: &mut RgbaImage, overlay: &RgbaImage, left: i64, top: i64) {
     let (bw, bh) = (i64::from(base.width()), i64::from(base.height()));
@@ -245,9 +245,9 @@ pub(crate) fn composite_over(base: &mut RgbaImage, overlay: &RgbaImage, left: i6
                     let mut out = [0u8; 4];
                     for c in 0..3 {
                         let v = (f32::from(s[c]) * sa + f32::from(d[c]) * da * (1.0 - sa)) / oa;
-                        out[c] = to_u8(v);
+                        out[c] = trunc_u8(v);
                     }
-                    out[3] = to_u8(oa * 255.0);
+                    out[3] = trunc_u8(oa * 255.0);
                     d.0 = out;
                 }
             }
@@ -388,6 +388,13 @@ mod tests {
         let mut img = RgbaImage::from_pixel(2, 2, Rgba([9, 9, 9, 200]));
         set_opacity(&mut img, 0.5);
         assert_eq!(img.get_pixel(0, 0), &Rgba([9, 9, 9, 100]));
+        // SIH alpha 50: a 1x1 of alpha trunc(255 * 0.5) = 127 composited dest-in.
+        let mut img = RgbaImage::from_pixel(1, 1, Rgba([9, 9, 9, 255]));
+        set_opacity(&mut img, 127.0 / 255.0);
+        assert_eq!(img.get_pixel(0, 0)[3], 127);
+        set_opacity(&mut img, 0.5);
+        assert_eq!(img.get_pixel(0, 0)[3], 63, "63.5 truncates");
+        let mut img = RgbaImage::from_pixel(1, 1, Rgba([9, 9, 9, 100]));
         set_opacity(&mut img, f32::NAN);
         assert_eq!(img.get_pixel(0, 0)[3], 100);
         set_opacity(&mut img, -3.0);
