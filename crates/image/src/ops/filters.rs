@@ -398,22 +398,39 @@ pub(crate) fn modulate(
 /// Runs `f` over disjoint runs of whole pixels of `img`, on all cores when the image is large
 /// enough to pay for the threads.
 fn par_pixels(img: &mut RgbaImage, f: impl Fn(&mut [u8]) + Sync) {
-    const MIN_PIXELS_PER_THREAD: usize = 1 << 16;
     let raw: &mut [u8] = img;
-    let pixels = raw.len() / 4;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(pixels / MIN_PIXELS_PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        f(raw);
+    par_rows(raw, 4, 32, |_, chunk| f(chunk));
+}
+
+/// Splits `out` into bands of whole rows (`row_len` elements each) and calls
+/// `f(first_row, band)` for each band, on all cores when `work_per_row` times the rows is worth
+/// the threads. Filters write each output row from read-only input, so bands are independent.
+fn par_rows<T: Send>(
+    out: &mut [T],
+    row_len: usize,
+    work_per_row: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    const MIN_WORK_PER_THREAD: usize = 1 << 21;
+    if row_len == 0 || out.is_empty() {
         return;
     }
-    let per = pixels.div_ceil(threads) * 4;
+    let rows = out.len() / row_len;
+    let work = rows.saturating_mul(work_per_row.max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(work / MIN_WORK_PER_THREAD)
+        .min(rows)
+        .max(1);
+    if threads == 1 {
+        f(0, out);
+        return;
+    }
+    let rows_per = rows.div_ceil(threads);
     std::thread::scope(|s| {
-        for chunk in raw.chunks_mut(per) {
+        for (i, band) in out.chunks_mut(rows_per * row_len).enumerate() {
             let f = &f;
-            s.spawn(move || f(chunk));
+            s.spawn(move || f(i * rows_per, band));
         }
     });
 }

@@ -6,6 +6,7 @@
 use image::RgbaImage;
 
 use super::color::{lab_to_srgb_f32, srgb_f32_to_lab, to_u8, trunc_u8};
+use super::par_rows;
 
 /// Largest gaussian half-width: libvips refuses masks past 10k ("mask too large").
 const MAX_HALF_WIDTH: usize = 5_000;
@@ -86,36 +87,43 @@ fn gauss_mask(sigma: f32, min_ampl: f64) -> Vec<f32> {
 fn conv_rows(src: &[f32], w: usize, h: usize, channels: usize, mask: &[f32]) -> Vec<f32> {
     let half = mask.len() / 2;
     let mut out = vec![0.0f32; w * h * channels];
-    let mut line = vec![0.0f32; (w + 2 * half) * channels];
-    for y in 0..h {
-        let row = &src[y * w * channels..(y + 1) * w * channels];
-        for (i, px) in line.chunks_exact_mut(channels).enumerate() {
-            let sx = i.saturating_sub(half).min(w - 1);
-            px.copy_from_slice(&row[sx * channels..(sx + 1) * channels]);
-        }
-        let dst = &mut out[y * w * channels..(y + 1) * w * channels];
-        if channels == 4 {
-            for (x, d) in dst.chunks_exact_mut(4).enumerate() {
-                let mut acc = [0.0f32; 4];
-                let window = &line[x * 4..(x + mask.len()) * 4];
-                for (k, px) in mask.iter().zip(window.chunks_exact(4)) {
-                    acc[0] += k * px[0];
-                    acc[1] += k * px[1];
-                    acc[2] += k * px[2];
-                    acc[3] += k * px[3];
+    par_rows(
+        &mut out,
+        w * channels,
+        w * mask.len() * channels,
+        |y0, band| {
+            let mut line = vec![0.0f32; (w + 2 * half) * channels];
+            for (dy, dst) in band.chunks_exact_mut(w * channels).enumerate() {
+                let y = y0 + dy;
+                let row = &src[y * w * channels..(y + 1) * w * channels];
+                for (i, px) in line.chunks_exact_mut(channels).enumerate() {
+                    let sx = i.saturating_sub(half).min(w - 1);
+                    px.copy_from_slice(&row[sx * channels..(sx + 1) * channels]);
                 }
-                d.copy_from_slice(&acc);
+                if channels == 4 {
+                    for (x, d) in dst.chunks_exact_mut(4).enumerate() {
+                        let mut acc = [0.0f32; 4];
+                        let window = &line[x * 4..(x + mask.len()) * 4];
+                        for (k, px) in mask.iter().zip(window.chunks_exact(4)) {
+                            acc[0] += k * px[0];
+                            acc[1] += k * px[1];
+                            acc[2] += k * px[2];
+                            acc[3] += k * px[3];
+                        }
+                        d.copy_from_slice(&acc);
+                    }
+                } else {
+                    for (x, d) in dst.iter_mut().enumerate() {
+                        *d = mask
+                            .iter()
+                            .zip(&line[x..x + mask.len()])
+                            .map(|(k, v)| k * v)
+                            .sum();
+                    }
+                }
             }
-        } else {
-            for (x, d) in dst.iter_mut().enumerate() {
-                *d = mask
-                    .iter()
-                    .zip(&line[x..x + mask.len()])
-                    .map(|(k, v)| k * v)
-                    .sum();
-            }
-        }
-    }
+        },
+    );
     out
 }
 
@@ -124,18 +132,21 @@ fn conv_rows(src: &[f32], w: usize, h: usize, channels: usize, mask: &[f32]) -> 
 fn conv_cols(src: &[f32], row_len: usize, h: usize, mask: &[f32]) -> Vec<f32> {
     let half = mask.len() / 2;
     let mut out = vec![0.0f32; row_len * h];
-    for (y, dst) in out.chunks_exact_mut(row_len).enumerate() {
-        for (k, &m) in mask.iter().enumerate() {
-            if m == 0.0 {
-                continue;
-            }
-            let sy = (y + k).saturating_sub(half).min(h - 1);
-            let row = &src[sy * row_len..(sy + 1) * row_len];
-            for (d, &v) in dst.iter_mut().zip(row) {
-                *d += m * v;
+    par_rows(&mut out, row_len, row_len * mask.len(), |y0, band| {
+        for (dy, dst) in band.chunks_exact_mut(row_len).enumerate() {
+            let y = y0 + dy;
+            for (k, &m) in mask.iter().enumerate() {
+                if m == 0.0 {
+                    continue;
+                }
+                let sy = (y + k).saturating_sub(half).min(h - 1);
+                let row = &src[sy * row_len..(sy + 1) * row_len];
+                for (d, &v) in dst.iter_mut().zip(row) {
+                    *d += m * v;
+                }
             }
         }
-    }
+    });
     out
 }
 
@@ -166,29 +177,36 @@ fn conv_rows_runs(
     let half = mask_len / 2;
     let mut out = vec![0.0f32; w * h * channels];
     let padded = w + 2 * half;
-    let mut prefix = vec![0.0f64; (padded + 1) * channels];
-    for y in 0..h {
-        let row = &src[y * w * channels..(y + 1) * w * channels];
-        for i in 0..padded {
-            let sx = i.saturating_sub(half).min(w - 1);
-            for c in 0..channels {
-                prefix[(i + 1) * channels + c] =
-                    prefix[i * channels + c] + f64::from(row[sx * channels + c]);
-            }
-        }
-        let dst = &mut out[y * w * channels..(y + 1) * w * channels];
-        for (x, d) in dst.chunks_exact_mut(channels).enumerate() {
-            for (c, d) in d.iter_mut().enumerate() {
-                let mut acc = 0.0f64;
-                for &(start, end, m) in runs {
-                    let box_sum =
-                        prefix[(x + end) * channels + c] - prefix[(x + start) * channels + c];
-                    acc += f64::from(m) * box_sum;
+    par_rows(
+        &mut out,
+        w * channels,
+        (padded + w * runs.len()) * channels,
+        |y0, band| {
+            let mut prefix = vec![0.0f64; (padded + 1) * channels];
+            for (dy, dst) in band.chunks_exact_mut(w * channels).enumerate() {
+                let y = y0 + dy;
+                let row = &src[y * w * channels..(y + 1) * w * channels];
+                for i in 0..padded {
+                    let sx = i.saturating_sub(half).min(w - 1);
+                    for c in 0..channels {
+                        prefix[(i + 1) * channels + c] =
+                            prefix[i * channels + c] + f64::from(row[sx * channels + c]);
+                    }
                 }
-                *d = acc as f32;
+                for (x, d) in dst.chunks_exact_mut(channels).enumerate() {
+                    for (c, d) in d.iter_mut().enumerate() {
+                        let mut acc = 0.0f64;
+                        for &(start, end, m) in runs {
+                            let box_sum = prefix[(x + end) * channels + c]
+                                - prefix[(x + start) * channels + c];
+                            acc += f64::from(m) * box_sum;
+                        }
+                        *d = acc as f32;
+                    }
+                }
             }
-        }
-    }
+        },
+    );
     out
 }
 
@@ -243,21 +261,23 @@ fn conv2d(data: &[f32], w: usize, h: usize, k: &Kernel, scale: f32) -> Vec<f32> 
         }
     }
     let mut out = vec![0.0f32; w * h * 4];
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = [k.offset; 4];
-            for &(i, j, v) in &taps {
-                let s = ((y + j) * pw + x + i) * 4;
-                let p = &padded[s..s + 4];
-                acc[0] += v * p[0];
-                acc[1] += v * p[1];
-                acc[2] += v * p[2];
-                acc[3] += v * p[3];
+    par_rows(&mut out, w * 4, w * taps.len() * 4, |y0, band| {
+        for (dy, dst) in band.chunks_exact_mut(w * 4).enumerate() {
+            let y = y0 + dy;
+            for (x, d) in dst.chunks_exact_mut(4).enumerate() {
+                let mut acc = [k.offset; 4];
+                for &(i, j, v) in &taps {
+                    let s = ((y + j) * pw + x + i) * 4;
+                    let p = &padded[s..s + 4];
+                    acc[0] += v * p[0];
+                    acc[1] += v * p[1];
+                    acc[2] += v * p[2];
+                    acc[3] += v * p[3];
+                }
+                d.copy_from_slice(&acc);
             }
-            let d = (y * w + x) * 4;
-            out[d..d + 4].copy_from_slice(&acc);
         }
-    }
+    });
     out
 }
 
@@ -448,79 +468,83 @@ pub(crate) fn median(img: &RgbaImage, size: u32) -> RgbaImage {
     let rank = (size * size / 2) as u32;
     let raw = img.as_raw();
     let mut out = vec![0u8; raw.len()];
-    // (row, weight): the window's rows after edge clamping, repeated rows merged.
-    let mut rows: Vec<(usize, u32)> = Vec::new();
-    let mut hist = vec![[0u32; 256]; 4];
     let clamp = |v: i64, n: i64| v.clamp(0, n - 1) as usize;
-    for y in 0..hi {
-        rows.clear();
-        for r in y - half..y - half + size {
-            let r = clamp(r, hi);
-            match rows.last_mut() {
-                Some((last, wgt)) if *last == r => *wgt += 1,
-                _ => rows.push((r, 1)),
-            }
-        }
-        for hch in hist.iter_mut() {
-            hch.fill(0);
-        }
-        // First window, columns merged like rows.
-        let mut c = -half;
-        while c < -half + size {
-            let col = clamp(c, wi);
-            let mut run = 1;
-            while c + run < -half + size && clamp(c + run, wi) == col {
-                run += 1;
-            }
-            for &(r, wr) in rows.iter() {
-                let p = (r * w as usize + col) * 4;
-                for (ch, hch) in hist.iter_mut().enumerate() {
-                    hch[raw[p + ch] as usize] += wr * run as u32;
+    let row_work = (w as usize) * (size.min(hi) as usize) * 8;
+    par_rows(&mut out, w as usize * 4, row_work, |y0, band| {
+        // (row, weight): the window's rows after edge clamping, repeated rows merged.
+        let mut rows: Vec<(usize, u32)> = Vec::new();
+        let mut hist = vec![[0u32; 256]; 4];
+        for (dy, orow) in band.chunks_exact_mut(w as usize * 4).enumerate() {
+            let y = y0 as i64 + dy as i64;
+            rows.clear();
+            for r in y - half..y - half + size {
+                let r = clamp(r, hi);
+                match rows.last_mut() {
+                    Some((last, wgt)) if *last == r => *wgt += 1,
+                    _ => rows.push((r, 1)),
                 }
             }
-            c += run;
-        }
-        // Huang's running median: per channel the current answer and how many window values
-        // are below it, nudged after each column swap instead of rescanning 256 bins.
-        let mut med = [0u8; 4];
-        let mut below = [0u32; 4];
-        for x in 0..wi {
-            if x > 0 {
-                let gone = clamp(x - 1 - half, wi);
-                let new = clamp(x - half + size - 1, wi);
-                if gone != new {
-                    for &(r, wr) in rows.iter() {
-                        let pg = (r * w as usize + gone) * 4;
-                        let pn = (r * w as usize + new) * 4;
-                        for c in 0..4 {
-                            let (vg, vn) = (raw[pg + c], raw[pn + c]);
-                            hist[c][vg as usize] -= wr;
-                            hist[c][vn as usize] += wr;
-                            if vg < med[c] {
-                                below[c] -= wr;
-                            }
-                            if vn < med[c] {
-                                below[c] += wr;
+            for hch in hist.iter_mut() {
+                hch.fill(0);
+            }
+            // First window, columns merged like rows.
+            let mut c = -half;
+            while c < -half + size {
+                let col = clamp(c, wi);
+                let mut run = 1;
+                while c + run < -half + size && clamp(c + run, wi) == col {
+                    run += 1;
+                }
+                for &(r, wr) in rows.iter() {
+                    let p = (r * w as usize + col) * 4;
+                    for (ch, hch) in hist.iter_mut().enumerate() {
+                        hch[raw[p + ch] as usize] += wr * run as u32;
+                    }
+                }
+                c += run;
+            }
+            // Huang's running median: per channel the current answer and how many window values
+            // are below it, nudged after each column swap instead of rescanning 256 bins.
+            let mut med = [0u8; 4];
+            let mut below = [0u32; 4];
+            for x in 0..wi {
+                if x > 0 {
+                    let gone = clamp(x - 1 - half, wi);
+                    let new = clamp(x - half + size - 1, wi);
+                    if gone != new {
+                        for &(r, wr) in rows.iter() {
+                            let pg = (r * w as usize + gone) * 4;
+                            let pn = (r * w as usize + new) * 4;
+                            for c in 0..4 {
+                                let (vg, vn) = (raw[pg + c], raw[pn + c]);
+                                hist[c][vg as usize] -= wr;
+                                hist[c][vn as usize] += wr;
+                                if vg < med[c] {
+                                    below[c] -= wr;
+                                }
+                                if vn < med[c] {
+                                    below[c] += wr;
+                                }
                             }
                         }
                     }
                 }
-            }
-            let o = ((y * wi + x) * 4) as usize;
-            for c in 0..4 {
-                let hc = &hist[c];
-                while below[c] > rank {
-                    med[c] -= 1;
-                    below[c] -= hc[med[c] as usize];
+                let o = (x * 4) as usize;
+                for c in 0..4 {
+                    let hc = &hist[c];
+                    while below[c] > rank {
+                        med[c] -= 1;
+                        below[c] -= hc[med[c] as usize];
+                    }
+                    while below[c] + hc[med[c] as usize] <= rank {
+                        below[c] += hc[med[c] as usize];
+                        med[c] += 1;
+                    }
+                    orow[o + c] = med[c];
                 }
-                while below[c] + hc[med[c] as usize] <= rank {
-                    below[c] += hc[med[c] as usize];
-                    med[c] += 1;
-                }
-                out[o + c] = med[c];
             }
         }
-    }
+    });
     RgbaImage::from_raw(w, h, out).unwrap_or_else(|| img.clone())
 }
 

@@ -5,7 +5,7 @@ use image::{Rgba, RgbaImage, imageops};
 
 use super::color::{to_u8, trunc_u8};
 use super::conv::median;
-use super::flatten;
+use super::{flatten, par_rows};
 
 /// Largest side `extend` and `rotate_any` produce: sharp's `limitInputPixels` side (0x3FFF).
 pub(crate) const MAX_SIDE: u32 = 0x3FFF;
@@ -147,27 +147,31 @@ pub(crate) fn rotate_any(img: &RgbaImage, degrees: f64, background: [u8; 4]) -> 
             [raw[i], raw[i + 1], raw[i + 2], raw[i + 3]].map(f32::from)
         }
     };
-    let mut out = RgbaImage::new(ow, oh);
-    for (ox, oy, px) in out.enumerate_pixels_mut() {
-        // Output pixel centre back into input space (inverse rotation), pixel-centre convention.
-        let x = f64::from(ox) + left + 0.5;
-        let y = f64::from(oy) + top + 0.5;
-        let ix = x * c + y * s - 0.5;
-        let iy = -x * s + y * c - 0.5;
-        let (x0, y0) = (ix.floor(), iy.floor());
-        let (fx, fy) = ((ix - x0) as f32, (iy - y0) as f32);
-        let (x0, y0) = (x0 as i64, y0 as i64);
-        let p00 = sample(x0, y0);
-        let p10 = sample(x0 + 1, y0);
-        let p01 = sample(x0, y0 + 1);
-        let p11 = sample(x0 + 1, y0 + 1);
-        for ch in 0..4 {
-            let top = p00[ch] + (p10[ch] - p00[ch]) * fx;
-            let bot = p01[ch] + (p11[ch] - p01[ch]) * fx;
-            px[ch] = to_u8(top + (bot - top) * fy);
+    let mut out = vec![0u8; ow as usize * oh as usize * 4];
+    par_rows(&mut out, ow as usize * 4, ow as usize * 16, |y0, band| {
+        for (i, px) in band.chunks_exact_mut(4).enumerate() {
+            let ox = (i % ow as usize) as u32;
+            let oy = (y0 + i / ow as usize) as u32;
+            // Output pixel centre back into input space (inverse rotation), pixel-centre convention.
+            let x = f64::from(ox) + left + 0.5;
+            let y = f64::from(oy) + top + 0.5;
+            let ix = x * c + y * s - 0.5;
+            let iy = -x * s + y * c - 0.5;
+            let (x0, y0) = (ix.floor(), iy.floor());
+            let (fx, fy) = ((ix - x0) as f32, (iy - y0) as f32);
+            let (x0, y0) = (x0 as i64, y0 as i64);
+            let p00 = sample(x0, y0);
+            let p10 = sample(x0 + 1, y0);
+            let p01 = sample(x0, y0 + 1);
+            let p11 = sample(x0 + 1, y0 + 1);
+            for ch in 0..4 {
+                let top = p00[ch] + (p10[ch] - p00[ch]) * fx;
+                let bot = p01[ch] + (p11[ch] - p01[ch]) * fx;
+                px[ch] = to_u8(top + (bot - top) * fy);
+            }
         }
-    }
-    out
+    });
+    RgbaImage::from_raw(ow, oh, out).unwrap_or_else(|| img.clone())
 }
 
 /// SIH `roundCrop`: an SVG ellipse centred on (`cx`, `cy`) with radii `rx`, `ry` composited
