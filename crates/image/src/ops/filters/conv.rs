@@ -700,6 +700,49 @@ mod tests {
     }
 
     #[test]
+    fn large_images_split_into_bands_give_the_same_answer() {
+        // Big enough for `par_rows` to use every core: bands must not shift or overlap rows.
+        let img = noise(700, 300);
+        let med = median(&img, 3);
+        for (x, y) in [
+            (0u32, 0u32),
+            (350, 149),
+            (350, 150),
+            (699, 299),
+            (10, 151),
+            (3, 298),
+        ] {
+            for c in 0..4 {
+                let mut v = Vec::new();
+                for j in -1i64..=1 {
+                    for i in -1i64..=1 {
+                        let sx = (i64::from(x) + i).clamp(0, 699) as u32;
+                        let sy = (i64::from(y) + j).clamp(0, 299) as u32;
+                        v.push(img.get_pixel(sx, sy)[c]);
+                    }
+                }
+                v.sort_unstable();
+                assert_eq!(med.get_pixel(x, y)[c], v[4], "({x}, {y})");
+            }
+        }
+        let mut k = vec![0.0; 9];
+        k[7] = 1.0;
+        let down = Kernel {
+            width: 3,
+            height: 3,
+            kernel: k,
+            scale: None,
+            offset: 0.0,
+        };
+        let shifted = convolve(&img, &down);
+        for y in [0u32, 149, 150, 298] {
+            assert_eq!(shifted.get_pixel(5, y), img.get_pixel(5, y + 1), "row {y}");
+        }
+        let flat = RgbaImage::from_pixel(700, 300, Rgba([17, 99, 201, 255]));
+        assert_eq!(blur(&flat, Some(2.0)), flat);
+    }
+
+    #[test]
     fn median_removes_salt_and_keeps_flat() {
         let mut img = RgbaImage::from_pixel(7, 7, Rgba([20, 30, 40, 255]));
         img.put_pixel(3, 3, Rgba([255, 255, 255, 255]));
