@@ -5,7 +5,7 @@
 
 use image::RgbaImage;
 
-use super::color::{lab_to_srgb_f32, srgb_f32_to_lab, to_u8, trunc_u8};
+use super::color::{lab_to_srgb, lab_to_srgb_f32, srgb_f32_to_lab, srgb_to_lab, to_u8, trunc_u8};
 use super::par_rows;
 
 /// Largest gaussian half-width: libvips refuses masks past 10k ("mask too large").
@@ -377,33 +377,44 @@ pub(crate) fn sharpen(img: &RgbaImage, opts: &Sharpen) -> RgbaImage {
 
     let (data, pre) = to_planar(img);
     let n = (w * h) as usize;
-    let mut lab = Vec::with_capacity(n);
-    let mut l = Vec::with_capacity(n);
-    for p in data.chunks_exact(4) {
-        let v = srgb_f32_to_lab([p[0], p[1], p[2]]);
-        l.push(v[0]);
-        lab.push(v);
-    }
+    let row = w as usize;
+    let mut lab = vec![[0.0f32; 3]; n];
+    par_rows(&mut lab, row, row * 64, |y0, band| {
+        let src = &data[y0 * row * 4..];
+        for (v, p) in band.iter_mut().zip(src.chunks_exact(4)) {
+            *v = if pre {
+                srgb_f32_to_lab([p[0], p[1], p[2]])
+            } else {
+                // Opaque: the values are whole bytes, so the decode table applies.
+                srgb_to_lab(p[0] as u8, p[1] as u8, p[2] as u8)
+            };
+        }
+    });
+    let l: Vec<f32> = lab.iter().map(|v| v[0]).collect();
     let mask = gauss_mask(sigma, 0.2);
     let blurred = separable(&l, w as usize, h as usize, 1, &mask);
     let mut out = data.clone();
-    for ((o, lab), (&l, &bl)) in out
-        .chunks_exact_mut(4)
-        .zip(&lab)
-        .zip(l.iter().zip(&blurred))
-    {
-        let v = l - bl;
-        let y = if v < -x1 {
-            (v + x1) * m2 - x1 * m1
-        } else if v < x1 {
-            v * m1
-        } else {
-            (v - x1) * m2 + x1 * m1
-        };
-        let y = y.clamp(-y3, y2);
-        let rgb = lab_to_srgb_f32([(l + y).clamp(0.0, 100.0), lab[1], lab[2]]);
-        o[..3].copy_from_slice(&rgb);
-    }
+    par_rows(&mut out, row * 4, row * 64, |y0, band| {
+        let start = y0 * row;
+        for (i, o) in band.chunks_exact_mut(4).enumerate() {
+            let (lab, l, bl) = (lab[start + i], l[start + i], blurred[start + i]);
+            let v = l - bl;
+            let y = if v < -x1 {
+                (v + x1) * m2 - x1 * m1
+            } else if v < x1 {
+                v * m1
+            } else {
+                (v - x1) * m2 + x1 * m1
+            };
+            let y = y.clamp(-y3, y2);
+            let lab = [(l + y).clamp(0.0, 100.0), lab[1], lab[2]];
+            if pre {
+                o[..3].copy_from_slice(&lab_to_srgb_f32(lab));
+            } else {
+                o[..3].copy_from_slice(&lab_to_srgb(lab).map(f32::from));
+            }
+        }
+    });
     from_planar(w, h, &out, pre)
 }
 
