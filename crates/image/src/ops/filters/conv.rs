@@ -754,6 +754,33 @@ mod tests {
     }
 
     #[test]
+    fn sharpen_with_sigma_keeps_transparent_colour_out() {
+        // Opaque blue beside transparent white. Premultiplied (as sharp does), the neighbour
+        // counts as black, so the blue edge may brighten; unpremultiplied, the white would
+        // darken it instead.
+        let img = RgbaImage::from_fn(10, 4, |x, _| {
+            if x < 5 {
+                Rgba([0, 0, 200, 255])
+            } else {
+                Rgba([255, 255, 255, 0])
+            }
+        });
+        let opts = Sharpen {
+            sigma: Some(1.5),
+            ..Sharpen::default()
+        };
+        let out = sharpen(&img, &opts);
+        for x in 0..5 {
+            let p = out.get_pixel(x, 1);
+            assert_eq!(p[3], 255);
+            assert!(
+                p[2] >= 200 && p[2] > p[0] + 100 && p[2] > p[1] + 100,
+                "{x}: {p:?}"
+            );
+        }
+    }
+
+    #[test]
     fn median_removes_salt_and_keeps_flat() {
         let mut img = RgbaImage::from_pixel(7, 7, Rgba([20, 30, 40, 255]));
         img.put_pixel(3, 3, Rgba([255, 255, 255, 255]));

@@ -106,7 +106,8 @@ pub(crate) fn extend(
 /// sharp `rotate(angle, {background})`, clockwise. Multiples of 90 are exact pixel moves
 /// (libvips `rot`); other angles are libvips' `rotate` (an affine with bilinear
 /// interpolation) onto the bounding box of the rotated corners, uncovered pixels set to
-/// `background`. A non-finite angle returns the image unchanged.
+/// `background`. Canvas sides are capped at [`MAX_SIDE`] (keeping the top-left part). A
+/// non-finite angle returns the image unchanged.
 pub(crate) fn rotate_any(img: &RgbaImage, degrees: f64, background: [u8; 4]) -> RgbaImage {
     if !degrees.is_finite() {
         return img.clone();
