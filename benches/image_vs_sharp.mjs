@@ -398,6 +398,7 @@ async function main() {
       row.peer = peer.side;
       row.ratio = peer.best_ms / row.ours.best_ms;
       row.ratio_median = peer.median_ms / row.ours.median_ms;
+      row.ratio_cpu = peer.cpu_ms_per_image / row.ours.cpu_ms_per_image;
       row.rss_ratio = peer.peak_rss_kib / row.ours.peak_rss_kib;
       row.same_shape =
         row.ours.width === peer.width && row.ours.height === peer.height && row.ours.format === peer.format;
@@ -443,10 +444,11 @@ async function main() {
       `${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} CPUs, Linux ${release()}, Node ${process.version}; ` +
       `load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")} before, ${loadAfter.map((l) => l.toFixed(2)).join(" ")} after\n` +
       `ms per image: best of ${rounds} rounds of ${n} after ${warmup} untimed (median round in parentheses); ` +
-      `ratio = faster sharp way's best / ours (median / median in parentheses)\n`,
+      `ratio = faster sharp way's best / ours (median / median in parentheses); CPU = user + system of all threads, ` +
+      `over the timed rounds, of the same sharp way\n`,
   );
   console.log(
-    "| case | lambdakit-image | sharp as SIH calls it | sharp, plain chain | ratio | CPU ms/image ours / sharp | " +
+    "| case | lambdakit-image | sharp as SIH calls it | sharp, plain chain | ratio | CPU ms/image ours / sharp (ratio) | " +
       "output ours / sharp | bytes ours / sharp | pixels: mean abs diff, PSNR | peak RSS MiB ours / sharp (before first image) |",
   );
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
@@ -457,7 +459,7 @@ async function main() {
     console.log(
       `| ${r.case} | ${cell(r.ours)} | ${cell(r.sih)} | ${cell(r.plain)} | ` +
         `${r.ratio ? `**${r.ratio.toFixed(2)}x** (${r.ratio_median.toFixed(2)}x)` : "-"} | ` +
-        `${f1(r.ours?.cpu_ms_per_image)} / ${f1(peer?.cpu_ms_per_image)} | ` +
+        `${f1(r.ours?.cpu_ms_per_image)} / ${f1(peer?.cpu_ms_per_image)} (${r.ratio_cpu ? `${r.ratio_cpu.toFixed(2)}x` : "-"}) | ` +
         `${shape(r.ours)} / ${shape(peer)}${r.same_shape === false ? " **MISMATCH**" : ""} | ` +
         `${r.ours?.bytes ?? "-"} / ${peer?.bytes ?? "-"} | ` +
         `${r.diff ? `${r.diff.mean_abs_diff.toFixed(2)}, ${r.diff.psnr_db.toFixed(1)} dB` : "-"} | ` +
