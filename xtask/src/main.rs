@@ -422,7 +422,7 @@ fn bench(root: &Path) -> Result {
         .arg(root.join("benches/textract_pdf_vs_python.py"))
         .arg(textract_pdf)
         .current_dir(root))?;
-    step("criterion: lambdakit-image, resize to 800 px JPEG and its decode / resize / encode split");
+    step("criterion: lambdakit-image, 12 MP JPEG to 800 px, and its stage split");
     criterion(root, "image")?;
     step("images: lambdakit-image vs sharp (npm), the engine of Serverless Image Handler");
     // sharp and its prebuilt libvips came with `npm ci` above.
