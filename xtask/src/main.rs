@@ -422,6 +422,15 @@ fn bench(root: &Path) -> Result {
         .arg(root.join("benches/textract_pdf_vs_python.py"))
         .arg(textract_pdf)
         .current_dir(root))?;
+    step("criterion: lambdakit-image, 12 MP JPEG to 800 px, and its stage split");
+    criterion(root, "image")?;
+    step("images: lambdakit-image vs sharp (npm), the engine of Serverless Image Handler");
+    // sharp and its prebuilt libvips came with `npm ci` above.
+    let image_transform = release_bin(root, "image-transform")?;
+    run(Command::new("node")
+        .arg(root.join("benches/image_vs_sharp.mjs"))
+        .arg(image_transform)
+        .current_dir(root))?;
     Ok(())
 }
 
