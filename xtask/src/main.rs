@@ -91,6 +91,12 @@ fn setup(root: &Path, browser: bool) -> Result {
             .arg(root.join("xtask/requirements.txt")))?;
         std::fs::write(&stamp, &requirements).map_err(|e| e.to_string())?;
     }
+    // lambdakit-image's JPEG codec (libjpeg-turbo through mozjpeg-sys) builds its x86-64 SIMD
+    // code with nasm; arm64 (the Lambda target) uses C intrinsics and needs no assembler.
+    if cfg!(target_arch = "x86_64") && Command::new("nasm").arg("-v").output().is_err() {
+        step("installing Debian's nasm for libjpeg-turbo's SIMD code");
+        apt_install(&["nasm"])?;
+    }
     if browser {
         npm_installs(root)?;
     }
