@@ -320,38 +320,6 @@ fn time_budget_is_sih_timeout() {
     assert_eq!(e.message(), "Image processing timed out.");
 }
 
-/// Not a timed test: prints how long the 12-megapixel resize takes. Run with
-/// `cargo test --release -p lambdakit-image --test pipeline -- --ignored --nocapture measure`.
-#[test]
-#[ignore = "measurement, run by hand in release mode"]
-fn measure_12mp_jpeg_to_800_wide() {
-    let input = jpeg(&gradient(4000, 3000), None);
-    let plan = Plan::new(
-        &edits(json!({"resize": {"width": 800}, "jpeg": {"quality": 80}})),
-        None,
-        None,
-    )
-    .expect("plan");
-    let limits = Limits::default();
-    let mut best = Duration::MAX;
-    let mut total = Duration::ZERO;
-    let runs = 20;
-    for _ in 0..runs {
-        let start = std::time::Instant::now();
-        let out = transform(&input, &plan, None, &limits).expect("transform");
-        let took = start.elapsed();
-        assert_eq!((out.width, out.height), (800, 600));
-        best = best.min(took);
-        total += took;
-    }
-    println!(
-        "12MP JPEG -> 800 wide JPEG q80: best {:?}, mean {:?} ({} bytes in)",
-        best,
-        total / runs,
-        input.len()
-    );
-}
-
 /// 60x40: red block at the stored top-left, green block at the stored top-right.
 fn marked() -> RgbImage {
     RgbImage::from_fn(60, 40, |x, y| {
