@@ -1,0 +1,210 @@
+//! Decoding with limits: dimensions come from the header first, so an oversized image is
+//! refused before a pixel buffer exists. JPEG goes through libjpeg-turbo (mozjpeg) with DCT
+//! scaling; PNG, GIF, WebP and TIFF through `image`.
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use image::{AnimationDecoder, DynamicImage, ImageFormat, ImageReader, RgbImage};
+
+use super::pixels::Px;
+use super::{instantiation_error, processing_failure};
+use crate::{Format, Result};
+
+/// A decoded image: one frame, or every frame of an animation with its delay.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) frames: Vec<Px>,
+    /// Per-frame delays (animations only).
+    pub(crate) delays: Vec<Duration>,
+}
+
+/// Width and height from the header, without decoding pixels.
+pub(crate) fn dimensions(format: Format, bytes: &[u8]) -> Result<(u32, u32)> {
+    match format {
+        Format::Jpeg => jpeg_dimensions(bytes).ok_or_else(instantiation_error),
+        _ => {
+            let fmt = image_format(format).ok_or_else(instantiation_error)?;
+            ImageReader::with_format(Cursor::new(bytes), fmt)
+                .into_dimensions()
+                .map_err(|e| instantiation_error().with_source(e))
+        }
+    }
+}
+
+fn image_format(format: Format) -> Option<ImageFormat> {
+    Some(match format {
+        Format::Png => ImageFormat::Png,
+        Format::Gif => ImageFormat::Gif,
+        Format::Webp => ImageFormat::WebP,
+        Format::Tiff => ImageFormat::Tiff,
+        Format::Jpeg => ImageFormat::Jpeg,
+        _ => return None,
+    })
+}
+
+/// The frame size from the first SOFn marker.
+fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            i += 2;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_sof {
+            let body = bytes.get(i + 4..i + 9)?;
+            let height = u16::from_be_bytes([*body.get(1)?, *body.get(2)?]);
+            let width = u16::from_be_bytes([*body.get(3)?, *body.get(4)?]);
+            return (width > 0 && height > 0).then_some((u32::from(width), u32::from(height)));
+        }
+        if marker == 0xDA || marker == 0xD9 || len < 2 {
+            return None;
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+/// Decodes a JPEG, scaled down by `shrink` (1, 2, 4 or 8) in the DCT domain, to RGB.
+pub(crate) fn jpeg(bytes: &[u8], shrink: u8) -> Result<Px> {
+    let result = catch_unwind(AssertUnwindSafe(
+        || -> std::io::Result<(usize, usize, Vec<u8>)> {
+            let mut d = mozjpeg::Decompress::new_mem(bytes)?;
+            d.scale(8 / shrink.clamp(1, 8));
+            let cmyk = matches!(
+                d.color_space(),
+                mozjpeg::ColorSpace::JCS_CMYK | mozjpeg::ColorSpace::JCS_YCCK
+            );
+            if cmyk {
+                let mut s = d.to_colorspace(mozjpeg::ColorSpace::JCS_CMYK)?;
+                let (w, h) = (s.width(), s.height());
+                let raw = s.read_scanlines::<u8>()?;
+                s.finish()?;
+                // Adobe writes inverted CMYK: R = C * K / 255.
+                let rgb = raw
+                    .chunks_exact(4)
+                    .flat_map(|p| {
+                        let k = u16::from(p[3]);
+                        [0, 1, 2].map(|c| ((u16::from(p[c]) * k + 127) / 255) as u8)
+                    })
+                    .collect();
+                Ok((w, h, rgb))
+            } else {
+                let mut s = d.rgb()?;
+                let (w, h) = (s.width(), s.height());
+                let raw = s.read_scanlines::<u8>()?;
+                s.finish()?;
+                Ok((w, h, raw))
+            }
+        },
+    ));
+    match result {
+        Ok(Ok((w, h, raw))) => {
+            let (w, h) = (u32::try_from(w), u32::try_from(h));
+            match (w, h) {
+                (Ok(w), Ok(h)) => RgbImage::from_raw(w, h, raw)
+                    .map(Px::Rgb)
+                    .ok_or_else(instantiation_error),
+                _ => Err(instantiation_error()),
+            }
+        }
+        Ok(Err(e)) => Err(instantiation_error().with_source(e)),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "libjpeg error".to_owned());
+            Err(instantiation_error().with_source(detail))
+        }
+    }
+}
+
+fn from_dynamic(img: DynamicImage) -> Px {
+    if img.color().has_alpha() {
+        Px::Rgba(img.into_rgba8())
+    } else {
+        Px::Rgb(img.into_rgb8())
+    }
+}
+
+/// Decodes a still PNG, GIF (first frame), WebP or TIFF.
+pub(crate) fn still(format: Format, bytes: &[u8]) -> Result<Px> {
+    let fmt = image_format(format).ok_or_else(instantiation_error)?;
+    let img = ImageReader::with_format(Cursor::new(bytes), fmt)
+        .decode()
+        .map_err(|e| instantiation_error().with_source(e))?;
+    Ok(from_dynamic(img))
+}
+
+/// Decodes every frame of a GIF, refusing once the frames together pass `max_pixels`.
+/// Returns `None` for a single-frame GIF (not an animation).
+pub(crate) fn gif_frames(bytes: &[u8], max_pixels: u64) -> Result<Option<Decoded>> {
+    let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
+        .map_err(|e| instantiation_error().with_source(e))?;
+    let mut frames = Vec::new();
+    let mut delays = Vec::new();
+    let mut total: u64 = 0;
+    for frame in decoder.into_frames() {
+        let frame = frame.map_err(|e| {
+            if frames.is_empty() {
+                instantiation_error().with_source(e)
+            } else {
+                processing_failure(format!("gif frame: {e}"))
+            }
+        })?;
+        let (num, den) = frame.delay().numer_denom_ms();
+        delays.push(Duration::from_micros(
+            u64::from(num) * 1000 / u64::from(den.max(1)),
+        ));
+        let buffer = frame.into_buffer();
+        total += u64::from(buffer.width()) * u64::from(buffer.height());
+        if max_pixels > 0 && total > max_pixels {
+            return Err(super::pixel_limit_error());
+        }
+        frames.push(Px::Rgba(buffer));
+    }
+    if frames.len() <= 1 {
+        return Ok(None);
+    }
+    Ok(Some(Decoded { frames, delays }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sof_dimensions_and_junk() {
+        assert_eq!(
+            jpeg_dimensions(b"\xFF\xD8\xFF\xC0\x00\x11\x08\x00\x02\x00\x03"),
+            Some((3, 2))
+        );
+        assert_eq!(jpeg_dimensions(b"\xFF\xD8\xFF\xC0\x00\x11\x08"), None);
+        assert_eq!(
+            jpeg_dimensions(b"\xFF\xD8\xFF\xC0\x00\x11\x08\x00\x00\x00\x03"),
+            None
+        );
+        assert_eq!(jpeg_dimensions(b"junk"), None);
+        assert_eq!(jpeg_dimensions(b"\xFF\xD8\xFF\xE0\x00\x00"), None);
+    }
+
+    #[test]
+    fn junk_jpeg_is_an_instantiation_error() {
+        let e = jpeg(b"\xFF\xD8\xFF\xC0\x00\x11\x08\x00\x02\x00\x03garbage", 1).expect_err("junk");
+        assert_eq!(e.code(), "InstantiationError");
+    }
+}

@@ -1,0 +1,299 @@
+//! Decoded pixels: 3-channel RGB for opaque images (the fast path: JPEG in, JPEG out never
+//! touches an alpha channel) or 4-channel RGBA, and the geometric operations on them.
+
+use fast_image_resize as fr;
+use image::{ImageBuffer, Pixel, RgbImage, RgbaImage, imageops};
+
+use crate::{Error, Result};
+
+/// One frame of pixels.
+#[derive(Debug, Clone)]
+pub(crate) enum Px {
+    /// Opaque.
+    Rgb(RgbImage),
+    /// With an alpha channel.
+    Rgba(RgbaImage),
+}
+
+macro_rules! px_map {
+    ($px:expr, $img:ident => $body:expr) => {
+        match $px {
+            Px::Rgb($img) => Px::Rgb($body),
+            Px::Rgba($img) => Px::Rgba($body),
+        }
+    };
+}
+
+impl Px {
+    pub(crate) fn width(&self) -> u32 {
+        match self {
+            Px::Rgb(i) => i.width(),
+            Px::Rgba(i) => i.width(),
+        }
+    }
+
+    pub(crate) fn height(&self) -> u32 {
+        match self {
+            Px::Rgb(i) => i.height(),
+            Px::Rgba(i) => i.height(),
+        }
+    }
+
+    pub(crate) fn has_alpha(&self) -> bool {
+        matches!(self, Px::Rgba(_))
+    }
+
+    /// The pixels with an alpha channel (opaque when there was none).
+    pub(crate) fn into_rgba(self) -> RgbaImage {
+        match self {
+            Px::Rgba(i) => i,
+            Px::Rgb(i) => {
+                let (w, h) = i.dimensions();
+                let mut out = Vec::with_capacity(w as usize * h as usize * 4);
+                for p in i.pixels() {
+                    out.extend_from_slice(&[p[0], p[1], p[2], 255]);
+                }
+                RgbaImage::from_raw(w, h, out).unwrap_or_else(|| RgbaImage::new(w, h))
+            }
+        }
+    }
+
+    /// Drops alpha the way libvips does when a format has none: flattened onto black.
+    pub(crate) fn into_rgb(self) -> RgbImage {
+        match self {
+            Px::Rgb(i) => i,
+            Px::Rgba(i) => {
+                let (w, h) = i.dimensions();
+                let mut out = Vec::with_capacity(w as usize * h as usize * 3);
+                for p in i.pixels() {
+                    let a = u16::from(p[3]);
+                    for c in 0..3 {
+                        out.push(((u16::from(p[c]) * a + 127) / 255) as u8);
+                    }
+                }
+                RgbImage::from_raw(w, h, out).unwrap_or_else(|| RgbImage::new(w, h))
+            }
+        }
+    }
+
+    /// Runs an RGBA filter, keeping the image opaque when it was.
+    pub(crate) fn with_rgba(self, f: impl FnOnce(RgbaImage) -> RgbaImage) -> Px {
+        let had_alpha = self.has_alpha();
+        let out = f(self.into_rgba());
+        if had_alpha {
+            Px::Rgba(out)
+        } else {
+            Px::Rgba(out).drop_alpha_if_opaque()
+        }
+    }
+
+    /// RGBA with every pixel opaque becomes RGB (no visible change).
+    pub(crate) fn drop_alpha_if_opaque(self) -> Px {
+        match self {
+            Px::Rgba(i) if i.pixels().all(|p| p[3] == 255) => Px::Rgba(i).remove_alpha(),
+            other => other,
+        }
+    }
+
+    /// Removes the alpha channel without flattening (sharp's `removeAlpha`).
+    pub(crate) fn remove_alpha(self) -> Px {
+        match self {
+            Px::Rgba(i) => {
+                let (w, h) = i.dimensions();
+                let mut out = Vec::with_capacity(w as usize * h as usize * 3);
+                for p in i.pixels() {
+                    out.extend_from_slice(&p.0[..3]);
+                }
+                Px::Rgb(RgbImage::from_raw(w, h, out).unwrap_or_else(|| RgbImage::new(w, h)))
+            }
+            other => other,
+        }
+    }
+
+    /// Applies an EXIF orientation (1..=8) so the pixels are upright.
+    pub(crate) fn orient(self, orientation: u8) -> Px {
+        match orientation {
+            2 => self.flop(),
+            3 => self.rotate90s(180),
+            4 => self.flip(),
+            5 => self.rotate90s(90).flop(),
+            6 => self.rotate90s(90),
+            7 => self.rotate90s(270).flop(),
+            8 => self.rotate90s(270),
+            _ => self,
+        }
+    }
+
+    /// Rotates clockwise by a multiple of 90 degrees (any integer; normalised mod 360).
+    pub(crate) fn rotate90s(self, degrees: i64) -> Px {
+        match degrees.rem_euclid(360) {
+            90 => px_map!(self, i => imageops::rotate90(&i)),
+            180 => px_map!(self, i => imageops::rotate180(&i)),
+            270 => px_map!(self, i => imageops::rotate270(&i)),
+            _ => self,
+        }
+    }
+
+    /// Mirror top-bottom (sharp's `flip`).
+    pub(crate) fn flip(self) -> Px {
+        px_map!(self, i => { let mut i = i; imageops::flip_vertical_in_place(&mut i); i })
+    }
+
+    /// Mirror left-right (sharp's `flop`).
+    pub(crate) fn flop(self) -> Px {
+        px_map!(self, i => { let mut i = i; imageops::flip_horizontal_in_place(&mut i); i })
+    }
+
+    /// The area (left, top, width, height), which the caller has checked lies inside.
+    pub(crate) fn crop(self, left: u32, top: u32, width: u32, height: u32) -> Px {
+        px_map!(self, i => imageops::crop_imm(&i, left, top, width, height).to_image())
+    }
+
+    /// Places the image at (left, top) on a `width` x `height` canvas of `background`.
+    pub(crate) fn embed(self, left: u32, top: u32, width: u32, height: u32, bg: [u8; 4]) -> Px {
+        let opaque = bg[3] == 255;
+        match self {
+            Px::Rgb(i) if opaque => {
+                let mut out =
+                    RgbImage::from_pixel(width, height, image::Rgb([bg[0], bg[1], bg[2]]));
+                imageops::replace(&mut out, &i, i64::from(left), i64::from(top));
+                Px::Rgb(out)
+            }
+            other => {
+                let i = other.into_rgba();
+                let mut out = RgbaImage::from_pixel(width, height, image::Rgba(bg));
+                imageops::replace(&mut out, &i, i64::from(left), i64::from(top));
+                Px::Rgba(out)
+            }
+        }
+    }
+
+    /// Stacks frames top to bottom (sharp's "toilet roll" of a multi-page image).
+    pub(crate) fn stack(frames: Vec<Px>) -> Px {
+        let any_alpha = frames.iter().any(Px::has_alpha);
+        let width = frames.first().map_or(0, Px::width);
+        let height: u32 = frames.iter().map(Px::height).sum();
+        if any_alpha {
+            let mut raw = Vec::with_capacity(width as usize * height as usize * 4);
+            for f in frames {
+                raw.extend_from_slice(f.into_rgba().as_raw());
+            }
+            Px::Rgba(
+                RgbaImage::from_raw(width, height, raw).unwrap_or_else(|| RgbaImage::new(1, 1)),
+            )
+        } else {
+            let mut raw = Vec::with_capacity(width as usize * height as usize * 3);
+            for f in frames {
+                raw.extend_from_slice(f.into_rgb().as_raw());
+            }
+            Px::Rgb(RgbImage::from_raw(width, height, raw).unwrap_or_else(|| RgbImage::new(1, 1)))
+        }
+    }
+
+    /// Resamples to exactly `width` x `height`: Lanczos3 when reducing (sharp's default kernel),
+    /// Catmull-Rom (bicubic, the interpolator libvips infers) when enlarging. Alpha is
+    /// premultiplied during the convolution.
+    pub(crate) fn resize(self, width: u32, height: u32) -> Result<Px> {
+        if width == self.width() && height == self.height() {
+            return Ok(self);
+        }
+        let filter = if width <= self.width() && height <= self.height() {
+            fr::FilterType::Lanczos3
+        } else {
+            fr::FilterType::CatmullRom
+        };
+        let options = fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(filter));
+        let mut resizer = fr::Resizer::new();
+        let failed = |e: &dyn std::fmt::Display| super::processing_failure(format!("resize: {e}"));
+        match self {
+            Px::Rgb(i) => {
+                let src = fr::images::ImageRef::new(
+                    i.width(),
+                    i.height(),
+                    i.as_raw(),
+                    fr::PixelType::U8x3,
+                )
+                .map_err(|e| failed(&e))?;
+                let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x3);
+                resizer
+                    .resize(&src, &mut dst, &options)
+                    .map_err(|e| failed(&e))?;
+                Ok(Px::Rgb(buffer(width, height, dst.into_vec())?))
+            }
+            Px::Rgba(i) => {
+                let src = fr::images::ImageRef::new(
+                    i.width(),
+                    i.height(),
+                    i.as_raw(),
+                    fr::PixelType::U8x4,
+                )
+                .map_err(|e| failed(&e))?;
+                let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x4);
+                resizer
+                    .resize(&src, &mut dst, &options)
+                    .map_err(|e| failed(&e))?;
+                Ok(Px::Rgba(buffer(width, height, dst.into_vec())?))
+            }
+        }
+    }
+}
+
+fn buffer<P: Pixel<Subpixel = u8>>(
+    width: u32,
+    height: u32,
+    raw: Vec<u8>,
+) -> Result<ImageBuffer<P, Vec<u8>>, Error> {
+    ImageBuffer::from_raw(width, height, raw)
+        .ok_or_else(|| super::processing_failure("pixel buffer size mismatch".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked() -> Px {
+        // 3x2, red pixel at top-left.
+        let mut i = RgbImage::from_pixel(3, 2, image::Rgb([0, 0, 0]));
+        i.put_pixel(0, 0, image::Rgb([255, 0, 0]));
+        Px::Rgb(i)
+    }
+
+    fn red_at(px: &Px) -> (u32, u32) {
+        let Px::Rgb(i) = px else { panic!("rgb") };
+        let (x, y, _) = i
+            .enumerate_pixels()
+            .find(|(_, _, p)| p[0] == 255)
+            .expect("red pixel");
+        (x, y)
+    }
+
+    #[test]
+    fn orientations_move_the_corner_as_exif_says() {
+        // Where the stored top-left pixel ends up after orienting a 3x2 image.
+        let expected = [
+            (1, (0, 0), (3, 2)),
+            (2, (2, 0), (3, 2)),
+            (3, (2, 1), (3, 2)),
+            (4, (0, 1), (3, 2)),
+            (5, (0, 0), (2, 3)),
+            (6, (1, 0), (2, 3)),
+            (7, (1, 2), (2, 3)),
+            (8, (0, 2), (2, 3)),
+        ];
+        for (o, at, dims) in expected {
+            let px = marked().orient(o);
+            assert_eq!((px.width(), px.height()), dims, "orientation {o}");
+            assert_eq!(red_at(&px), at, "orientation {o}");
+        }
+    }
+
+    #[test]
+    fn resize_keeps_channels() {
+        let px = Px::Rgb(RgbImage::from_pixel(40, 30, image::Rgb([10, 20, 30])));
+        let out = px.resize(20, 15).expect("resize");
+        assert!(!out.has_alpha());
+        assert_eq!((out.width(), out.height()), (20, 15));
+        let Px::Rgb(i) = out else { panic!() };
+        assert_eq!(i.get_pixel(10, 7).0, [10, 20, 30]);
+    }
+}
