@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use example_serverless_image_handler::local::{SIGNING_KEY, Stack, decode};
+use example_serverless_image_handler::local::{SIGNING_KEY, Stack, decode, default_path};
 use example_serverless_image_handler::serve::query_parameters;
 use lambdakit_image::handler::HandlerRequest;
 use lambdakit_image::response::HandlerResponse;
@@ -56,6 +56,33 @@ async fn a_url_signed_with_the_secret_is_served() {
     );
     let out = decode(&response.body).expect("image");
     assert_eq!((out.format, out.width, out.height), ("png", 120, 80));
+}
+
+#[tokio::test]
+async fn a_default_request_built_and_signed_as_the_readme_shows_is_served() {
+    let stack = Stack::start("sih-sig").await.expect("stack");
+    let handler = stack.handler(&[("ENABLE_SIGNATURE", "Yes")]);
+    let request = json!({
+        "bucket": stack.bucket,
+        "key": "Landscape_6.jpg",
+        "edits": { "resize": { "width": 400 }, "toFormat": "webp" }
+    });
+    let url = sign_url(
+        &default_path(&request),
+        &BTreeMap::new(),
+        SIGNING_KEY.as_bytes(),
+        SignatureMode::PathAndQuery,
+    );
+    let response = handler.handle(&request_for(&url)).await;
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let out = decode(&response.body).expect("image");
+    // Landscape_6 upright is 1800x1200.
+    assert_eq!((out.format, out.width, out.height), ("webp", 400, 267));
 }
 
 #[tokio::test]
