@@ -38,15 +38,21 @@ fn serverless_image_handler_spec_signature_verifies_in_both_modes() {
 fn spec_errors_have_serverless_image_handler_bodies() {
     // Missing, empty: 400 AuthorizationQueryParametersError.
     for query in [q(&[]), q(&[("signature", "")]), q(&[("width", "1")])] {
-        let e = verify(SPEC_PATH, &query, b"secret", SignatureMode::default()).expect_err("missing");
+        let e =
+            verify(SPEC_PATH, &query, b"secret", SignatureMode::default()).expect_err("missing");
         assert_eq!(
             e.to_json(),
             r#"{"status":400,"code":"AuthorizationQueryParametersError","message":"Query-string requires the signature parameter."}"#
         );
     }
     // "invalid": 403 SignatureDoesNotMatch.
-    let e = verify(SPEC_PATH, &q(&[("signature", "invalid")]), b"secret", SignatureMode::default())
-        .expect_err("mismatch");
+    let e = verify(
+        SPEC_PATH,
+        &q(&[("signature", "invalid")]),
+        b"secret",
+        SignatureMode::default(),
+    )
+    .expect_err("mismatch");
     assert_eq!(
         e.to_json(),
         r#"{"status":403,"code":"SignatureDoesNotMatch","message":"Signature does not match."}"#
@@ -61,11 +67,19 @@ fn spec_errors_have_serverless_image_handler_bodies() {
 fn recreate_query_string_spec_cases() {
     let cases = [
         (
-            q(&[("signature", "test-signature"), ("expires", "test-expires"), ("format", "png")]),
+            q(&[
+                ("signature", "test-signature"),
+                ("expires", "test-expires"),
+                ("format", "png"),
+            ]),
             "expires=test-expires&format=png",
         ),
         (
-            q(&[("grayscale", "true"), ("expires", "test-expires"), ("format", "png")]),
+            q(&[
+                ("grayscale", "true"),
+                ("expires", "test-expires"),
+                ("format", "png"),
+            ]),
             "expires=test-expires&format=png&grayscale=true",
         ),
         (
@@ -223,7 +237,12 @@ fn sign_url_round_trips() {
         assert!(url.ends_with(&format!("&signature={}", parsed["signature"])));
     }
     // No query: `?signature=` alone.
-    let url = sign_url(SPEC_PATH, &BTreeMap::new(), b"secret", SignatureMode::PathAndQuery);
+    let url = sign_url(
+        SPEC_PATH,
+        &BTreeMap::new(),
+        b"secret",
+        SignatureMode::PathAndQuery,
+    );
     assert_eq!(url, format!("{SPEC_PATH}?signature={SPEC_SIGNATURE}"));
 }
 

@@ -15,7 +15,6 @@ pub mod lambda;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use tracing::Instrument as _;
 
@@ -269,11 +268,9 @@ impl<S: ImageSource, K: SecretProvider> ImageHandler<S, K> {
             .content_type
             .clone()
             .unwrap_or_else(|| "image".to_owned());
-        request.resolve_output(&source_type);
-        let content_type = match request.output_format {
-            Some(format) => format.content_type().to_owned(),
-            None => source_type,
-        };
+        request.resolve_output(&source_type)?;
+        // `image/<format>` as Serverless Image Handler names it (`image/jpg` for `jpg`).
+        let content_type = request.content_type.clone().unwrap_or(source_type);
 
         let plan = Plan::new(&request.edits, request.output_format, request.effort)?;
         let body = if plan.is_noop() {
@@ -454,42 +451,9 @@ fn no_source_buckets() -> Error {
 
 /// The `Cache-Control` a Default request asks for in its `headers`, read as Serverless Image
 /// Handler's fallback does (`parseImageHeaders(event, DEFAULT)`, errors ignored): the path
-/// decoded as base64 JSON whatever the request type.
+/// decoded as a Default request whatever its type.
 fn requested_cache_control(path: &str) -> Option<String> {
-    let encoded = path.strip_prefix('/').unwrap_or(path);
-    let bytes = node_base64_decode(encoded);
-    let text = String::from_utf8_lossy(&bytes);
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    match value.get("headers")?.get("Cache-Control")? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-/// Node's lenient `Buffer.from(s, "base64")`: both alphabets, characters outside them skipped,
-/// stops at `=`, a dangling sixth bit group dropped.
-fn node_base64_decode(s: &str) -> Vec<u8> {
-    let mut clean: String = s
-        .chars()
-        .take_while(|&c| c != '=')
-        .filter_map(|c| match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '+' | '/' => Some(c),
-            '-' => Some('+'),
-            '_' => Some('/'),
-            _ => None,
-        })
-        .collect();
-    if clean.len() % 4 == 1 {
-        clean.pop();
-    }
-    let engine = base64::engine::GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_allow_trailing_bits(true)
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
-    );
-    engine.decode(clean).unwrap_or_default()
+    ImageRequest::fallback_headers(path)?.remove("Cache-Control")
 }
 
 #[cfg(test)]
