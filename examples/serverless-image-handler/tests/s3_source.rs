@@ -170,3 +170,25 @@ async fn a_thumbor_request_reads_a_second_bucket_named_with_s3_prefix() {
     let out = decode(&response.body).expect("image");
     assert_eq!((out.format, out.width, out.height), ("png", 90, 68));
 }
+
+#[tokio::test]
+async fn with_a_fallback_image_errors_answer_with_it_and_keep_their_status() {
+    let stack = Stack::start("sih-s3").await.expect("stack");
+    let bucket = stack.bucket.clone();
+    let handler = stack.handler(&[
+        ("ENABLE_DEFAULT_FALLBACK_IMAGE", "Yes"),
+        ("DEFAULT_FALLBACK_IMAGE_BUCKET", &bucket),
+        (
+            "DEFAULT_FALLBACK_IMAGE_KEY",
+            "Flag_of_the_Netherlands-alpha.png",
+        ),
+    ]);
+    let response = handler
+        .handle(&HandlerRequest::get("/fit-in/100x100/photos/missing.jpg"))
+        .await;
+    assert_eq!(response.status, 404);
+    assert_eq!(response.header("content-type"), Some("image/png"));
+    assert!(response.is_base64);
+    let out = decode(&response.body).expect("the fallback image");
+    assert_eq!((out.format, out.width, out.height), ("png", 900, 600));
+}
