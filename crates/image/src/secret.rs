@@ -97,16 +97,11 @@ mod secrets_manager {
     use std::fmt;
     use std::time::Duration;
 
-    use tokio::sync::Mutex;
-    use tokio::time::Instant;
-
-    use super::{SecretProvider, SigningKey};
+    use super::{KeyCache, SecretProvider, SigningKey};
     use crate::{Error, Result};
 
     /// How long a fetched key is used before it is read again, by default.
     const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
-    /// After a failed refresh, how long the previous key is kept before trying again.
-    const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
 
     /// The signing key in AWS Secrets Manager, as Serverless Image Handler keeps it: secret
     /// `SECRETS_MANAGER`, a JSON object, field `SECRET_KEY`.
@@ -122,12 +117,7 @@ mod secrets_manager {
         secret_id: String,
         field: String,
         refresh: Duration,
-        cache: Mutex<Option<Cached>>,
-    }
-
-    struct Cached {
-        key: SigningKey,
-        next_fetch: Instant,
+        cache: KeyCache,
     }
 
     impl fmt::Debug for SecretsManagerSecret {
@@ -152,7 +142,7 @@ mod secrets_manager {
                 secret_id: secret_id.into(),
                 field: field.into(),
                 refresh: DEFAULT_REFRESH,
-                cache: Mutex::new(None),
+                cache: KeyCache::default(),
             }
         }
 
@@ -198,32 +188,66 @@ mod secrets_manager {
 
     impl SecretProvider for SecretsManagerSecret {
         async fn signing_key(&self) -> Result<SigningKey> {
-            // Held across the fetch: callers arriving meanwhile wait and take its result.
-            let mut cache = self.cache.lock().await;
-            let now = Instant::now();
-            if let Some(cached) = cache.as_ref()
-                && now < cached.next_fetch
-            {
-                return Ok(cached.key.clone());
+            self.cache
+                .get(self.refresh, &self.secret_id, || self.fetch())
+                .await
+        }
+    }
+}
+
+/// After a failed refresh, how long the previous key is kept before trying again.
+const RETRY_AFTER_FAILURE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A key cached for a refresh interval; concurrent callers share one fetch.
+#[derive(Default)]
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+pub(crate) struct KeyCache(tokio::sync::Mutex<Option<Cached>>);
+
+struct Cached {
+    key: SigningKey,
+    next_fetch: tokio::time::Instant,
+}
+
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+impl KeyCache {
+    /// The cached key while fresh; otherwise the result of `fetch`, cached for `refresh`. When
+    /// a refresh fails, the previous key stays in use and the fetch is retried after
+    /// [`RETRY_AFTER_FAILURE`] (or `refresh`, if shorter).
+    pub(crate) async fn get<F, Fut>(
+        &self,
+        refresh: std::time::Duration,
+        name: &str,
+        fetch: F,
+    ) -> Result<SigningKey>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<SigningKey>>,
+    {
+        use tokio::time::Instant;
+        // Held across the fetch: callers arriving meanwhile wait and take its result.
+        let mut cache = self.0.lock().await;
+        if let Some(cached) = cache.as_ref()
+            && Instant::now() < cached.next_fetch
+        {
+            return Ok(cached.key.clone());
+        }
+        match fetch().await {
+            Ok(key) => {
+                tracing::debug!(secret_id = %name, "signing key read");
+                *cache = Some(Cached {
+                    key: key.clone(),
+                    next_fetch: Instant::now() + refresh,
+                });
+                Ok(key)
             }
-            match self.fetch().await {
-                Ok(key) => {
-                    tracing::debug!(secret_id = %self.secret_id, "signing key read from Secrets Manager");
-                    *cache = Some(Cached {
-                        key: key.clone(),
-                        next_fetch: Instant::now() + self.refresh,
-                    });
-                    Ok(key)
+            Err(error) => match cache.as_mut() {
+                Some(cached) => {
+                    tracing::warn!(secret_id = %name, error = %error, "refreshing the signing key failed; keeping the previous one");
+                    cached.next_fetch = Instant::now() + RETRY_AFTER_FAILURE.min(refresh);
+                    Ok(cached.key.clone())
                 }
-                Err(error) => match cache.as_mut() {
-                    Some(cached) => {
-                        tracing::warn!(secret_id = %self.secret_id, error = %error, "refreshing the signing key failed; keeping the previous one");
-                        cached.next_fetch = Instant::now() + RETRY_AFTER_FAILURE.min(self.refresh);
-                        Ok(cached.key.clone())
-                    }
-                    None => Err(error),
-                },
-            }
+                None => Err(error),
+            },
         }
     }
 }
@@ -237,6 +261,76 @@ mod tests {
         let key = StaticSecret::new("hunter2");
         assert!(!format!("{key:?}").contains("hunter2"));
         assert!(!format!("{:?}", SigningKey::new("hunter2")).contains("hunter2"));
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    async fn counted(calls: &AtomicUsize, key: &str) -> Result<SigningKey> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        // Let the other callers reach the lock while this fetch is in flight.
+        tokio::task::yield_now().await;
+        Ok(SigningKey::new(key))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_callers_share_one_fetch_until_the_refresh() {
+        let cache = KeyCache::default();
+        let calls = AtomicUsize::new(0);
+        let refresh = Duration::from_secs(300);
+        let get = || cache.get(refresh, "s", || counted(&calls, "one"));
+        let (a, b, c) = tokio::join!(get(), get(), get());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        for k in [a, b, c] {
+            assert_eq!(k.expect("key").as_bytes(), b"one");
+        }
+        tokio::time::advance(Duration::from_secs(299)).await;
+        cache
+            .get(refresh, "s", || counted(&calls, "two"))
+            .await
+            .expect("cached");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let k = cache
+            .get(refresh, "s", || counted(&calls, "two"))
+            .await
+            .expect("refreshed");
+        assert_eq!(
+            (k.as_bytes(), calls.load(Ordering::SeqCst)),
+            (&b"two"[..], 2)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_refresh_keeps_the_previous_key_then_retries() {
+        let cache = KeyCache::default();
+        let refresh = Duration::from_secs(60);
+        let fail = || async { Err(Error::internal()) };
+        assert!(
+            cache.get(refresh, "s", fail).await.is_err(),
+            "nothing to fall back on"
+        );
+        cache
+            .get(refresh, "s", || async { Ok(SigningKey::new("one")) })
+            .await
+            .expect("first");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let k = cache.get(refresh, "s", fail).await.expect("stale key");
+        assert_eq!(k.as_bytes(), b"one");
+        // Not retried before RETRY_AFTER_FAILURE...
+        let calls = AtomicUsize::new(0);
+        cache
+            .get(refresh, "s", || counted(&calls, "two"))
+            .await
+            .expect("stale");
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        // ...then retried.
+        tokio::time::advance(RETRY_AFTER_FAILURE).await;
+        let k = cache
+            .get(refresh, "s", || counted(&calls, "two"))
+            .await
+            .expect("new");
+        assert_eq!(k.as_bytes(), b"two");
     }
 
     #[cfg(feature = "aws")]

@@ -652,6 +652,56 @@ async fn overlay_bucket_is_checked_and_a_missing_overlay_is_400() {
     );
 }
 
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn path_strategy() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>().prop_map(|s| format!("/{s}")),
+            "/[a-zA-Z0-9+/=]{0,64}",
+            "/(fit-in/)?([0-9]{1,5}x[0-9]{1,5}/)?(filters:[a-z_]{1,12}\\([^)/]{0,12}\\)/){0,3}(test|missing|\\.\\.|%2e%2e)(\\.jpg|\\.png|/x\\.jpg)?",
+            prop::collection::vec(any::<(String, i32)>(), 0..4).prop_map(|edits| {
+                let edits: serde_json::Map<String, serde_json::Value> =
+                    edits.into_iter().map(|(k, v)| (k, v.into())).collect();
+                default_path(&serde_json::json!({"key": "test.jpg", "edits": edits}))
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Whatever arrives, the answer is an image or one of Serverless Image Handler's JSON
+        /// errors with the status it names: never a panic.
+        #[test]
+        fn any_request_gets_an_image_or_a_json_error(
+            path in path_strategy(),
+            query in prop::collection::btree_map("[a-z]{1,9}", ".{0,16}", 0..4),
+            signed in any::<bool>(),
+        ) {
+            let f = Fixture::new();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let vars: &[(&str, &str)] = if signed { &[("ENABLE_SIGNATURE", "Yes")] } else { &[] };
+            let mut req = HandlerRequest::get(path);
+            req.query = query;
+            let r = runtime.block_on(f.signed_handler(vars).handle(&req));
+            if r.status == 200 {
+                prop_assert!(r.is_base64 && !r.body.is_empty());
+            } else {
+                prop_assert_eq!(r.header("Content-Type"), Some("application/json"));
+                let body: serde_json::Value =
+                    serde_json::from_slice(&r.body).expect("a JSON body");
+                prop_assert_eq!(body["status"].as_u64(), Some(u64::from(r.status)));
+                prop_assert!(body["code"].is_string() && body["message"].is_string());
+            }
+        }
+    }
+}
+
 #[cfg(feature = "lambda")]
 mod lambda {
     use super::*;

@@ -267,6 +267,7 @@ fn translate(source: &str, opts: Options) -> Result<String, String> {
     let groups = count_groups(&chars);
     let named = has_named_groups(source);
     let mut out = String::with_capacity(source.len() * 2);
+    let mut names: Vec<String> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -339,6 +340,15 @@ fn translate(source: &str, opts: Options) -> Result<String, String> {
                         && lo.chars().all(|c| c.is_ascii_digit())
                         && hi.chars().all(|c| c.is_ascii_digit())
                 });
+                if let Some(close) = close.filter(|_| quantifier) {
+                    let body: String = chars[i + 1..i + close].iter().collect();
+                    if let Some((lo, hi)) = body.split_once(',')
+                        && let (Ok(lo), Ok(hi)) = (lo.parse::<u64>(), hi.parse::<u64>())
+                        && lo > hi
+                    {
+                        return Err("numbers out of order in {} quantifier".to_owned());
+                    }
+                }
                 match close {
                     Some(close) if quantifier => {
                         let body: String = chars[i..=i + close].iter().collect();
@@ -369,9 +379,17 @@ fn translate(source: &str, opts: Options) -> Result<String, String> {
                         .position(|&c| c == '>')
                         .ok_or_else(|| "Invalid capture group name".to_owned())?;
                     let name: String = chars[i..i + close].iter().collect();
-                    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    let starts_well = name
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_');
+                    if !starts_well || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
                         return Err("Invalid capture group name".to_owned());
                     }
+                    if names.contains(&name) {
+                        return Err("Duplicate capture group name".to_owned());
+                    }
+                    names.push(name.clone());
                     out.push_str(&name);
                     out.push('>');
                     i += close + 1;
@@ -632,5 +650,46 @@ mod tests {
         assert!(JsRegex::new("a", "x").is_err());
         assert!(JsRegex::new("(", "").is_err());
         assert!(JsRegex::new("[b-a]", "").is_err());
+    }
+}
+
+#[cfg(test)]
+mod node_cases {
+    use super::*;
+
+    /// `String.prototype.replace` answers from Node 20 (`tests/request/oracle/regex_cases.js`).
+    #[test]
+    fn replace_matches_node() {
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../tests/request/js_replace_cases.json"))
+                .expect("valid JSON");
+        let mut failures = Vec::new();
+        for case in &cases {
+            let pattern = case["pattern"].as_str().expect("pattern");
+            let flags = case["flags"].as_str().expect("flags");
+            let compiled = JsRegex::new(pattern, flags);
+            if case["error"] == true {
+                if compiled.is_ok() {
+                    failures.push(format!("/{pattern}/{flags} should not compile"));
+                }
+                continue;
+            }
+            let input = case["input"].as_str().expect("input");
+            let replacement = case["replacement"].as_str().expect("replacement");
+            let expected = case["output"].as_str().expect("output");
+            match compiled.and_then(|re| re.replace(input, replacement)) {
+                Ok(got) if got == expected => {}
+                other => failures.push(format!(
+                    "/{pattern}/{flags} on {input:?} with {replacement:?}: expected {expected:?}, got {other:?}"
+                )),
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} failed:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
     }
 }
