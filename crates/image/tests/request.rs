@@ -17,6 +17,7 @@ fn cases(file: &str) -> Vec<Value> {
     let text = match file {
         "spec_cases.json" => include_str!("request/spec_cases.json"),
         "sih_oracle_cases.json" => include_str!("request/sih_oracle_cases.json"),
+        "sih_oracle_filter_values.json" => include_str!("request/sih_oracle_filter_values.json"),
         _ => unreachable!(),
     };
     serde_json::from_str::<Value>(text)
@@ -163,12 +164,37 @@ fn serverless_image_handler_specs() {
 
 /// Every input here went through Serverless Image Handler v8.0.1's own `ImageRequest.setup`
 /// (its TypeScript transpiled and run on Node 20, S3 stubbed to answer with the case's content
-/// type, `convertImageFormatType` applied to the output format): 1,438 cases from the edge
+/// type, `convertImageFormatType` applied to the output format): 1,504 cases from the edge
 /// cases of each filter, Default request, query parameter, output-format rule and Custom
-/// rewrite, plus 700 random Thumbor-ish paths. The results are compared whole.
+/// rewrite, URLs real Thumbor clients and SIH's docs use, plus 700 random Thumbor-ish paths.
+/// The results are compared whole.
 #[test]
 fn serverless_image_handler_outputs() {
     run_all("sih_oracle_cases.json");
+}
+
+/// 1,200 Thumbor filters with random arguments (numbers as `Number()` and `parseInt` read
+/// them, colours, watermark positions), through Serverless Image Handler's own code.
+#[test]
+fn serverless_image_handler_filter_values() {
+    run_all("sih_oracle_filter_values.json");
+}
+
+/// The default fallback image's `Cache-Control` comes from the path read as a Default request,
+/// whatever its type; anything that does not decode asks for nothing.
+#[test]
+fn fallback_headers_read_any_path_as_a_default_request() {
+    let path = "/eyJidWNrZXQiOiJ2YWxpZEJ1Y2tldCIsImtleSI6InZhbGlkS2V5IiwiaGVhZGVycyI6eyJDYWNoZS1Db250cm9sIjoibWF4LWFnZT0zMTUzNjAwMCxwdWJsaWMifSwib3V0cHV0Rm9ybWF0IjoianBlZyJ9";
+    assert_eq!(
+        ImageRequest::fallback_headers(path),
+        Some(BTreeMap::from([(
+            "Cache-Control".to_owned(),
+            "max-age=31536000,public".to_owned()
+        )]))
+    );
+    for path in ["/filters:grayscale()/a.jpg", "", "/", "/bnVsbA=="] {
+        assert_eq!(ImageRequest::fallback_headers(path), None, "{path}");
+    }
 }
 
 mod hostile_input {

@@ -6,6 +6,21 @@
 //! then the headers in its order. Errors become its JSON bodies, or the default fallback
 //! image. Beyond it: a strong `ETag` with `If-None-Match` answered by 304, `Vary: Accept` when
 //! `AUTO_WEBP` is on, and the 413 `TooLargeImageException` before the 6 MB Lambda limit.
+//!
+//! The transform runs on tokio's blocking pool (see `ImageHandler::handle`), bounded by the
+//! time budget of [`Config::limits`]: past it the answer is the 503 `TimeoutException`.
+//!
+//! # Where this differs from Serverless Image Handler
+//!
+//! - A Default request's custom `headers` come after `Cache-Control` sorted by name, not in
+//!   the JSON's order (request parsing keeps them in a sorted map).
+//! - The overlay image is fetched before the transform, so a request with both an
+//!   unreadable base image and an overlay outside `SOURCE_BUCKETS` gets the overlay's 403
+//!   rather than the base image's 400.
+//! - The default fallback image goes through the same [`ImageSource`] as originals: a
+//!   stored content type that is not an image type is inferred from its bytes, where
+//!   Serverless Image Handler passes S3's through.
+//! - S3 Object Lambda (`ENABLE_S3_OBJECT_LAMBDA`) is not supported.
 
 mod config;
 #[cfg(feature = "lambda")]

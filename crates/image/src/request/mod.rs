@@ -64,8 +64,24 @@
 //! - Output format `raw` (raw pixels) is refused with Serverless Image Handler's
 //!   `UnsupportedOutputImageFormatException`, as it refuses `heic` or `pdf`.
 //! - Custom patterns: JavaScript's `i` flag folds case by Unicode rules here, `\p{...}` and
-//!   lone-surrogate escapes are refused, and a backreference to a group that did not take
-//!   part fails to match instead of matching the empty string.
+//!   lone-surrogate escapes are refused, a backreference to a group that did not take part
+//!   fails to match instead of matching the empty string, and without the `u` flag an astral
+//!   character (an emoji) is one character here where JavaScript sees two UTF-16 halves.
+//!   A pattern that backtracks without bound is stopped with a 500 where Node would hang.
+//!
+//! Everything else is checked against Serverless Image Handler's own code: the crate's tests
+//! hold its Jest specs as cases and 2,704 answers of its `ImageRequest.setup` run on Node.
+//!
+//! # Serverless Image Handler v6.3.3
+//!
+//! v6.3.3, still widely deployed, parses requests the same way (same regexes, same Thumbor
+//! mapper, same Default requests) except that:
+//!
+//! - it has no query-parameter edits: `?width=`, `?format=` and the rest change nothing;
+//! - `filters:rotate()` is `rotate: 0` (v8: auto-orient, [`AUTO_ORIENT`]);
+//! - it has no `filters:smart_crop()` filter (the filter is ignored);
+//! - its header deny-list lacks `Set-Cookie`;
+//! - it has no `expires` parameter (not parsed here in either version).
 
 mod color_names;
 mod default;
@@ -75,7 +91,7 @@ mod query;
 mod thumbor;
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::Value;
 
@@ -86,6 +102,36 @@ use crate::{Edits, Error, Format, Result};
 /// The value [`ImageRequest::edits`] holds under `rotate` for `filters:rotate()`: auto-orient
 /// from EXIF (sharp's `autoOrient()`).
 pub const AUTO_ORIENT: &str = "auto";
+
+/// JavaScript's `Number(value)` for a value of the edits: `"100"` is 100, `null` and `""` are
+/// 0, `true` is 1, `"abc"` and objects are `NaN`, and the strings `"NaN"`, `"Infinity"` and
+/// `"-Infinity"` this module writes for what JSON cannot hold are those values again. For the
+/// pipeline, wherever Serverless Image Handler or sharp coerces an edit to a number.
+pub fn js_number(value: &Value) -> f64 {
+    js::value_to_number(value)
+}
+
+/// JavaScript's truthiness of a value of the edits (`if (resize.width)`): `false` for `null`,
+/// `false`, 0, `""` and the `"NaN"` this module writes for `NaN`; `true` otherwise.
+pub fn js_truthy(value: &Value) -> bool {
+    match value {
+        Value::String(s) if s == "NaN" => false,
+        other => js::truthy(other),
+    }
+}
+
+/// The query parameters that make edits (`QueryParamMapper.QUERY_PARAM_KEYS`).
+pub const QUERY_PARAM_KEYS: [&str; 9] = [
+    "format",
+    "fit",
+    "width",
+    "height",
+    "rotate",
+    "flip",
+    "flop",
+    "grayscale",
+    "greyscale",
+];
 
 const SVG: &str = "image/svg+xml";
 
@@ -231,7 +277,6 @@ impl ImageRequest {
         config: &RequestConfig,
     ) -> Result<Self> {
         let (request_type, decoded) = request_type(path, config)?;
-        let buckets = |config: &RequestConfig| config.allowed_buckets().map(<[String]>::to_vec);
         let (bucket, key, mut edits, edits_defined) = match &decoded {
             Some(decoded) => {
                 if decoded.is_null() {
@@ -239,7 +284,7 @@ impl ImageRequest {
                         "TypeError: Cannot read properties of null (reading 'bucket')",
                     ));
                 }
-                let allowed = buckets(config)?;
+                let allowed = config.allowed_buckets()?;
                 let bucket = match default::field(decoded, "bucket") {
                     None => allowed[0].clone(),
                     Some(Value::String(b)) if allowed.contains(b) => b.clone(),
@@ -267,7 +312,7 @@ impl ImageRequest {
                 (bucket, key, edits, defined)
             }
             None => {
-                let allowed = buckets(config)?;
+                let allowed = config.allowed_buckets()?;
                 let bucket = path
                     .split('/')
                     .filter_map(|part| part.strip_prefix("s3:"))
@@ -518,8 +563,26 @@ fn rewrite(path: &str, literal: &str, substitution: &str) -> Result<String> {
     } else {
         String::new()
     };
-    let re = jsregex::JsRegex::new(&source, flags)
-        .map_err(|e| internal(format!("SyntaxError: {e} (REWRITE_MATCH_PATTERN)")))?;
+    // The pattern is configuration: compile it once, not on every request.
+    static LAST: Mutex<Option<(String, Arc<jsregex::JsRegex>)>> = Mutex::new(None);
+    let cached = LAST.lock().ok().and_then(|last| {
+        last.as_ref()
+            .filter(|(l, _)| l == literal)
+            .map(|(_, re)| Arc::clone(re))
+    });
+    let re = match cached {
+        Some(re) => re,
+        None => {
+            let re = Arc::new(
+                jsregex::JsRegex::new(&source, flags)
+                    .map_err(|e| internal(format!("SyntaxError: {e} (REWRITE_MATCH_PATTERN)")))?,
+            );
+            if let Ok(mut last) = LAST.lock() {
+                *last = Some((literal.to_owned(), Arc::clone(&re)));
+            }
+            re
+        }
+    };
     re.replace(path, substitution).map_err(internal)
 }
 
@@ -563,6 +626,24 @@ fn internal(reason: impl Into<String>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn coercions_follow_javascript() {
+        use serde_json::json;
+        assert_eq!(js_number(&json!("100")), 100.0);
+        assert_eq!(js_number(&json!(null)), 0.0);
+        assert_eq!(js_number(&json!("")), 0.0);
+        assert_eq!(js_number(&json!(true)), 1.0);
+        assert_eq!(js_number(&json!([7])), 7.0);
+        assert_eq!(js_number(&json!("-Infinity")), f64::NEG_INFINITY);
+        assert!(js_number(&json!("NaN")).is_nan());
+        assert!(js_number(&json!({})).is_nan());
+        assert!(!js_truthy(&json!("NaN")));
+        assert!(!js_truthy(&json!(0)));
+        assert!(!js_truthy(&json!(null)));
+        assert!(js_truthy(&json!("0")));
+        assert!(js_truthy(&json!({})));
+    }
 
     #[test]
     fn extension_rules_match_the_regexes() {

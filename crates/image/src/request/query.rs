@@ -62,3 +62,20 @@ fn zero_string_to_null_int(input: &str) -> Value {
         string_to_null_int(input)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_key_makes_an_edit_and_no_other_does() {
+        for key in super::super::QUERY_PARAM_KEYS {
+            let query = BTreeMap::from([(key.to_owned(), "1".to_owned())]);
+            assert!(!map_query_params_to_edits(&query).is_empty(), "{key}");
+        }
+        for key in ["signature", "expires", "Width", "quality"] {
+            let query = BTreeMap::from([(key.to_owned(), "1".to_owned())]);
+            assert!(map_query_params_to_edits(&query).is_empty(), "{key}");
+        }
+    }
+}

@@ -403,6 +403,42 @@ fn color(value: &str) -> Result<Value, MapError> {
     Ok(object)
 }
 
+/// `key.replace(new RegExp("s3:" + bucket + "/"), "")`: the bucket is a regular expression,
+/// so a `.` in it matches any character. Bucket names of letters, digits, `-`, `_`, `:` and
+/// `.` are matched directly; anything else is compiled.
+fn strip_bucket_tag(key: &str, bucket: &str) -> Result<String, MapError> {
+    let simple = bucket
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
+    if !simple {
+        let tag = JsRegex::new(&format!("s3:{bucket}/"), "")
+            .map_err(|e| MapError(format!("SyntaxError: {e}")))?;
+        return tag.replace(key, "").map_err(MapError);
+    }
+    let pattern: Vec<char> = format!("s3:{bucket}/").chars().collect();
+    let matches_at = |start: usize| -> Option<usize> {
+        let mut chars = key[start..].char_indices();
+        for &p in &pattern {
+            let (_, c) = chars.next()?;
+            let ok = if p == '.' {
+                !js::is_line_terminator(c)
+            } else {
+                c == p
+            };
+            if !ok {
+                return None;
+            }
+        }
+        Some(chars.next().map_or(key.len(), |(i, _)| start + i))
+    };
+    for (start, _) in key.char_indices() {
+        if let Some(end) = matches_at(start) {
+            return Ok(format!("{}{}", &key[..start], &key[end..]));
+        }
+    }
+    Ok(key.to_owned())
+}
+
 /// The Thumbor half of `parseImageKey`: strips sizes, filters, `fit-in` and `s3:<bucket>/`
 /// from the (rewritten) path and URL-decodes the rest. `Err` where JavaScript throws: a
 /// bucket name that is not a valid regular expression, or a bad `%` escape (`URIError`).
@@ -411,9 +447,7 @@ pub(crate) fn parse_key(path: &str, bucket: &str) -> Result<String, MapError> {
     for step in KEY_STEPS.iter() {
         key = step.replace(&key, "").map_err(MapError)?;
     }
-    let bucket_tag = JsRegex::new(&format!("s3:{bucket}/"), "")
-        .map_err(|e| MapError(format!("SyntaxError: {e}")))?;
-    key = bucket_tag.replace(&key, "").map_err(MapError)?;
+    key = strip_bucket_tag(&key, bucket)?;
     key = LEADING_SLASHES.replace(&key, "").map_err(MapError)?;
     js::decode_uri_component(&key).ok_or_else(|| MapError("URIError: URI malformed".to_owned()))
 }
@@ -433,6 +467,33 @@ mod tests {
             &*KEY_STEPS,
             &*LEADING_SLASHES,
         );
+    }
+
+    #[test]
+    fn bucket_tags_strip_as_the_regex_does() {
+        let keys = [
+            "a/s3:xzy/s3:x.y/b",
+            "s3:x.y/b",
+            "s3:x\ny/b",
+            "s3:x.y",
+            "é/s3:xéy/z",
+            "",
+            "s3:s3:x.y/",
+            "s3:my-bucket/s3:my-bucket/k",
+            "xs3:x.y/",
+        ];
+        for bucket in ["x.y", "my-bucket", "a", "...", "x:y"] {
+            let regex = JsRegex::new(&format!("s3:{bucket}/"), "").expect("compiles");
+            for key in keys {
+                assert_eq!(
+                    strip_bucket_tag(key, bucket),
+                    regex.replace(key, "").map_err(MapError),
+                    "{bucket} in {key:?}"
+                );
+            }
+        }
+        assert_eq!(strip_bucket_tag("a/s3:xzy/b", "x.y").as_deref(), Ok("a/b"));
+        assert!(strip_bucket_tag("s3:a/b", "a(").is_err());
     }
 
     #[test]

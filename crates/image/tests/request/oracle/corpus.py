@@ -177,6 +177,20 @@ for sb in ["", " ", "a,,b", " a , b ", "a\tb,c", "x.y"]:
 add("/s3:a(b/img.jpg", env={"SOURCE_BUCKETS": "a(b"})
 add("/img.jpg", env={"SOURCE_BUCKETS": "a(b"})
 add("/s3:a+/img.jpg", env={"SOURCE_BUCKETS": "a+"})
+# URLs real clients send: Thumbor's own URL shapes and SIH's documented examples.
+for p in ["/unsafe/300x200/smart/filters:quality(80)/path/img.jpg", "/unsafe/fit-in/300x200/filters:fill(blue)/img.png", "/unsafe/-300x-200/img.jpg",
+          "/unsafe/trim/10x10:100x100/left/top/img.jpg", "/unsafe/adaptive-fit-in/300x200/img.jpg", "/unsafe/full-fit-in/300x200/img.jpg",
+          "/hFkPqvqsZKsnx5ttzVP6Y1sKlXw=/300x200/img.jpg", "/unsafe/300x200/filters:watermark(http://x.com/w.png,-10,-10,50)/img.jpg",
+          "/unsafe/filters:format(webp):quality(90)/img.jpg", "/unsafe/filters:round_corner(20,255,255,255)/img.jpg",
+          "/unsafe/filters:brightness(10):contrast(20):rgb(10,-10,0)/img.jpg", "/unsafe/meta/img.jpg", "/unsafe/300x0/https%3A%2F%2Fexample.com%2Fa.jpg",
+          "/fit-in/400x400/filters:fill(00ff00)/image.jpg", "/filters:watermark(bucket,key,-10,-10,70,20,20)/image.jpg", "/filters:rotate(180)/image.jpg",
+          "/filters:format(png)/image.jpg", "/filters:no_upscale()/400x400/image.jpg", "/filters:proportion(0.3)/image.jpg", "/filters:stretch()/400x400/image.jpg",
+          "/filters:upscale()/fit-in/400x400/image.jpg", "/filters:strip_exif()/image.jpg", "/filters:strip_icc()/image.png", "/filters:animated(false)/image.gif",
+          "/filters:smart_crop(1,10)/image.jpg", "/filters:grayscale()/filters:equalize()/filters:autojpg()/image.png", "/filters:blur(7)/image.jpg",
+          "/filters:convolution(1;2;1;2;4;2;1;2;1,3,false)/image.jpg", "/filters:sharpen(2,1,true)/image.jpg", "/filters:background_color(ddd)/image.png",
+          "/fit-in/200x0/photos/2024/06/IMG_0001.JPG", "/200x200/filters:quality(60)/photos/cat.jpeg", "/s3:bucket-b/fit-in/100x100/cat.webp"]:
+    add(p)
+    add(p, env={**SB, "AUTO_WEBP": "Yes"}, accept="image/avif,image/webp,*/*")
 # Random paths from Thumbor-ish pieces.
 pieces = ["/", "/", "/", "fit-in", "filters:", "grayscale()", "rotate(90)", "rotate()", "quality(80)", "format(webp)", "fill(red)", "watermark(b,k,1,2)", "blur(3)",
           "(", ")", ":", ",", "100x200", "0x50", "10x10:90x90", "s3:bucket-b", "s3:zz", ".jpg", ".png", ".svg", ".JPG", ".", "%20", "%", "%E2%82%AC", "a", "img", "é", "\n",
