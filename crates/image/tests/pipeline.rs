@@ -319,3 +319,850 @@ fn time_budget_is_sih_timeout() {
     assert_eq!((e.status(), e.code()), (503, "TimeoutException"));
     assert_eq!(e.message(), "Image processing timed out.");
 }
+
+/// Not a timed test: prints how long the 12-megapixel resize takes. Run with
+/// `cargo test --release -p lambdakit-image --test pipeline -- --ignored --nocapture measure`.
+#[test]
+#[ignore = "measurement, run by hand in release mode"]
+fn measure_12mp_jpeg_to_800_wide() {
+    let input = jpeg(&gradient(4000, 3000), None);
+    let plan = Plan::new(
+        &edits(json!({"resize": {"width": 800}, "jpeg": {"quality": 80}})),
+        None,
+        None,
+    )
+    .expect("plan");
+    let limits = Limits::default();
+    let mut best = Duration::MAX;
+    let mut total = Duration::ZERO;
+    let runs = 20;
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        let out = transform(&input, &plan, None, &limits).expect("transform");
+        let took = start.elapsed();
+        assert_eq!((out.width, out.height), (800, 600));
+        best = best.min(took);
+        total += took;
+    }
+    println!(
+        "12MP JPEG -> 800 wide JPEG q80: best {:?}, mean {:?} ({} bytes in)",
+        best,
+        total / runs,
+        input.len()
+    );
+}
+
+/// 60x40: red block at the stored top-left, green block at the stored top-right.
+fn marked() -> RgbImage {
+    RgbImage::from_fn(60, 40, |x, y| {
+        if x < 12 && y < 12 {
+            Rgb([255, 0, 0])
+        } else if x >= 48 && y < 12 {
+            Rgb([0, 255, 0])
+        } else {
+            Rgb([255, 255, 255])
+        }
+    })
+}
+
+#[derive(Debug, PartialEq, Clone, Copy)]
+enum Corner {
+    TopLeft,
+    TopRight,
+    BottomRight,
+    BottomLeft,
+}
+
+/// Which corner holds a colour (channel index 0 red, 1 green).
+fn corner_of(img: &RgbaImage, channel: usize) -> Corner {
+    let (w, h) = img.dimensions();
+    let is = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y);
+        p[channel] > 200 && p[(channel + 1) % 3] < 80
+    };
+    match (is(3, 3), is(w - 4, 3), is(w - 4, h - 4), is(3, h - 4)) {
+        (true, false, false, false) => Corner::TopLeft,
+        (false, true, false, false) => Corner::TopRight,
+        (false, false, true, false) => Corner::BottomRight,
+        (false, false, false, true) => Corner::BottomLeft,
+        other => panic!("colour {channel} not in exactly one corner: {other:?}"),
+    }
+}
+
+/// Where EXIF says the stored corners are shown, for orientations 1..=8.
+const UPRIGHT: [(u16, Corner, Corner, (u32, u32)); 8] = [
+    (1, Corner::TopLeft, Corner::TopRight, (60, 40)),
+    (2, Corner::TopRight, Corner::TopLeft, (60, 40)),
+    (3, Corner::BottomRight, Corner::BottomLeft, (60, 40)),
+    (4, Corner::BottomLeft, Corner::BottomRight, (60, 40)),
+    (5, Corner::TopLeft, Corner::BottomLeft, (40, 60)),
+    (6, Corner::TopRight, Corner::BottomRight, (40, 60)),
+    (7, Corner::BottomRight, Corner::TopRight, (40, 60)),
+    (8, Corner::BottomLeft, Corner::TopLeft, (40, 60)),
+];
+
+#[test]
+fn exif_orientations_give_upright_pixels_in_every_output_format() {
+    for (o, red, green, dims) in UPRIGHT {
+        let input = jpeg(&marked(), Some(o));
+        for out_format in [Format::Jpeg, Format::Png, Format::Webp] {
+            let plan = Plan::new(&edits(json!({})), Some(out_format), None).expect("plan");
+            let out = transform(&input, &plan, None, &Limits::default()).expect("transform");
+            let img = decode(&out.bytes);
+            assert_eq!(img.dimensions(), dims, "orientation {o} {out_format}");
+            assert_eq!(corner_of(&img, 0), red, "red, orientation {o} {out_format}");
+            assert_eq!(
+                corner_of(&img, 1),
+                green,
+                "green, orientation {o} {out_format}"
+            );
+            // No EXIF comes out, so no viewer rotates it again.
+            assert!(!out.bytes.windows(6).any(|w| w == b"Exif\0\0"));
+        }
+        // Resizing targets the upright image.
+        let out = run(&input, json!({"resize": {"width": 20}})).expect("resize");
+        let expected_h = if o >= 5 { 30 } else { 13 };
+        assert_eq!((out.width, out.height), (20, expected_h), "orientation {o}");
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn png_exif_orientation_is_applied() {
+    let png = encode(marked().into(), ImageFormat::Png);
+    // Insert an eXIf chunk (orientation 6) right after IHDR.
+    let mut tiff = b"MM\0*".to_vec();
+    tiff.extend_from_slice(&8u32.to_be_bytes());
+    tiff.extend_from_slice(&1u16.to_be_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes());
+    tiff.extend_from_slice(&3u16.to_be_bytes());
+    tiff.extend_from_slice(&1u32.to_be_bytes());
+    tiff.extend_from_slice(&6u16.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut chunk = (tiff.len() as u32).to_be_bytes().to_vec();
+    let mut body = b"eXIf".to_vec();
+    body.extend_from_slice(&tiff);
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&crc32(&body).to_be_bytes());
+    let ihdr_end = 8 + 8 + 13 + 4;
+    let mut with_exif = png[..ihdr_end].to_vec();
+    with_exif.extend_from_slice(&chunk);
+    with_exif.extend_from_slice(&png[ihdr_end..]);
+    let out = run(&with_exif, json!({"grayscale": false})).expect("transform");
+    let img = decode(&out.bytes);
+    assert_eq!(img.dimensions(), (40, 60));
+    assert_eq!(corner_of(&img, 0), Corner::TopRight);
+}
+
+#[test]
+fn rotate_flip_flop() {
+    let input = png_rgba(&image::DynamicImage::ImageRgb8(marked()).into_rgba8());
+    let check = |e: Value, dims: (u32, u32), red: Corner, green: Corner| {
+        let out = run(&input, e.clone()).expect("transform");
+        let img = decode(&out.bytes);
+        assert_eq!(img.dimensions(), dims, "{e}");
+        assert_eq!(corner_of(&img, 0), red, "red {e}");
+        assert_eq!(corner_of(&img, 1), green, "green {e}");
+    };
+    check(
+        json!({"rotate": 90}),
+        (40, 60),
+        Corner::TopRight,
+        Corner::BottomRight,
+    );
+    check(
+        json!({"rotate": 180}),
+        (60, 40),
+        Corner::BottomRight,
+        Corner::BottomLeft,
+    );
+    check(
+        json!({"rotate": -90}),
+        (40, 60),
+        Corner::BottomLeft,
+        Corner::TopLeft,
+    );
+    check(
+        json!({"rotate": 0}),
+        (60, 40),
+        Corner::TopLeft,
+        Corner::TopRight,
+    );
+    check(
+        json!({"rotate": null}),
+        (60, 40),
+        Corner::TopLeft,
+        Corner::TopRight,
+    );
+    check(
+        json!({"flip": true}),
+        (60, 40),
+        Corner::BottomLeft,
+        Corner::BottomRight,
+    );
+    check(
+        json!({"flop": true}),
+        (60, 40),
+        Corner::TopRight,
+        Corner::TopLeft,
+    );
+    check(
+        json!({"flip": true, "flop": true}),
+        (60, 40),
+        Corner::BottomRight,
+        Corner::BottomLeft,
+    );
+    // `resize` comes before `rotate` in the edits: sharp resizes, then rotates.
+    let out = run(
+        &input,
+        json!({"resize": {"width": 30, "height": 20}, "rotate": 90}),
+    )
+    .expect("r");
+    assert_eq!((out.width, out.height), (20, 30));
+    // An arbitrary angle grows the canvas to the rotated bounding box.
+    let out = run(&input, json!({"rotate": 45})).expect("rotate 45");
+    assert!(
+        out.width > 60 && out.height > 40,
+        "{}x{}",
+        out.width,
+        out.height
+    );
+    let e = run(&input, json!({"rotate": "90"})).expect_err("string angle");
+    assert_eq!((e.status(), e.code()), (500, "ProcessingFailure"));
+}
+
+#[test]
+fn crop_and_extract_bounds() {
+    let input = png_rgba(&image::DynamicImage::ImageRgb8(marked()).into_rgba8());
+    let out = run(
+        &input,
+        json!({"crop": {"left": 48, "top": 0, "width": 12, "height": 12}}),
+    )
+    .expect("crop");
+    let img = decode(&out.bytes);
+    assert_eq!(img.dimensions(), (12, 12));
+    assert_eq!(img.get_pixel(6, 6).0, [0, 255, 0, 255]);
+    for bad in [
+        json!({"left": 0, "top": 0, "width": 100, "height": 100}),
+        json!({"left": 59, "top": 0, "width": 2, "height": 1}),
+        json!({"left": 0, "right": 0, "width": 1, "height": 1}),
+        json!({"left": 0, "top": 0, "width": 0, "height": 1}),
+        json!({"left": 10, "top": 10, "width": -5, "height": 3}),
+    ] {
+        let e = run(&input, json!({ "crop": bad.clone() })).expect_err("out of bounds");
+        assert_eq!(
+            (e.status(), e.code()),
+            (400, "Crop::AreaOutOfBounds"),
+            "{bad}"
+        );
+        assert_eq!(
+            e.message(),
+            "The cropping area you provided exceeds the boundaries of the original image. Please try choosing a correct cropping value."
+        );
+    }
+    // Crop happens on the original, then the resize.
+    let out = run(
+        &input,
+        json!({"crop": {"left": 0, "top": 0, "width": 30, "height": 20}, "resize": {"width": 15}}),
+    )
+    .expect("crop then resize");
+    assert_eq!((out.width, out.height), (15, 10));
+    // sharp's own `extract` fails as sharp does inside SIH: a processing failure.
+    let e = run(
+        &input,
+        json!({"extract": {"left": 0, "top": 0, "width": 100, "height": 1}}),
+    )
+    .expect_err("extract");
+    assert_eq!((e.status(), e.code()), (500, "ProcessingFailure"));
+}
+
+#[test]
+fn extend_and_trim() {
+    let input = jpeg(&gradient(40, 30), None);
+    let out = run(
+        &input,
+        json!({"extend": {"top": 5, "bottom": 6, "left": 7, "right": 8,
+            "background": {"r": 255, "g": 0, "b": 0, "alpha": 1}}}),
+    )
+    .expect("extend");
+    assert_eq!((out.width, out.height), (55, 41));
+    let img = decode(&out.bytes);
+    let corner = img.get_pixel(1, 1);
+    assert!(corner[0] > 240 && corner[1] < 20, "{corner:?}");
+    let out = run(&input, json!({"extend": 10})).expect("extend all");
+    assert_eq!((out.width, out.height), (60, 50));
+    for bad in [json!(0), json!(10001), json!({"top": -1}), json!("x")] {
+        let e = run(&input, json!({ "extend": bad })).expect_err("bad extend");
+        assert_eq!(e.code(), "ProcessingFailure");
+    }
+
+    // A 20x10 red box on a white 60x40 canvas trims to the box.
+    let boxed = RgbaImage::from_fn(60, 40, |x, y| {
+        if (20..40).contains(&x) && (15..25).contains(&y) {
+            Rgba([255, 0, 0, 255])
+        } else {
+            Rgba([255, 255, 255, 255])
+        }
+    });
+    let out = run(&png_rgba(&boxed), json!({"trim": {}})).expect("trim");
+    assert_eq!((out.width, out.height), (20, 10));
+    let e = run(&png_rgba(&boxed), json!({"trim": true})).expect_err("trim true");
+    assert_eq!(e.code(), "ProcessingFailure");
+}
+
+#[test]
+fn filters_run_and_keep_opaque_images_opaque() {
+    let input = jpeg(&gradient(64, 48), None);
+    for e in [
+        json!({"grayscale": true}),
+        json!({"greyscale": true}),
+        json!({"negate": true}),
+        json!({"normalise": true}),
+        json!({"normalize": {"lower": 2, "upper": 98}}),
+        json!({"tint": {"r": 255, "g": 240, "b": 16}}),
+        json!({"tint": "#ff0000"}),
+        json!({"blur": 2}),
+        json!({"blur": true}),
+        json!({"sharpen": {"sigma": 1.5}}),
+        json!({"sharpen": true}),
+        json!({"median": 5}),
+        json!({"flatten": {"background": "#ffffff"}}),
+        json!({"gamma": 2.2}),
+        json!({"threshold": 100}),
+        json!({"modulate": {"brightness": 1.2, "saturation": 0.5, "hue": 90}}),
+        json!({"linear": [1.5]}),
+        json!({"convolve": {"width": 3, "height": 3, "kernel": [-1, 0, 1, -2, 0, 2, -1, 0, 1]}}),
+        json!({"removeAlpha": true}),
+        json!({"ensureAlpha": 0.5}),
+    ] {
+        let out = run(&input, e.clone()).unwrap_or_else(|err| panic!("{e}: {err}"));
+        assert_eq!((out.width, out.height), (64, 48), "{e}");
+        assert_eq!(out.format, Format::Jpeg);
+        decode(&out.bytes);
+    }
+    // Greyscale really is grey.
+    let out = run(&input, json!({"grayscale": true, "toFormat": "png"})).expect("grey");
+    let img = decode(&out.bytes);
+    assert!(img.pixels().all(|p| p[0] == p[1] && p[1] == p[2]));
+    // PNG output of an opaque image has no alpha channel unless an edit adds one.
+    let out = run(&input, json!({"blur": 1, "toFormat": "png"})).expect("png");
+    let png = image::load_from_memory(&out.bytes).expect("png");
+    assert!(!png.color().has_alpha());
+    let out = run(&input, json!({"ensureAlpha": 1, "toFormat": "png"})).expect("png");
+    let png = image::load_from_memory(&out.bytes).expect("png");
+    assert!(png.color().has_alpha());
+}
+
+#[test]
+fn unimplemented_allowed_edits_are_refused_by_name_and_others_ignored() {
+    let input = jpeg(&gradient(16, 16), None);
+    for name in [
+        "clahe",
+        "affine",
+        "boolean",
+        "joinChannel",
+        "bandbool",
+        "recomb",
+        "unflatten",
+    ] {
+        let e = run(&input, json!({ name: {} })).expect_err(name);
+        assert_eq!(e.status(), 400);
+        assert!(e.message().contains(name), "{}", e.message());
+    }
+    for (name, feature) in [
+        ("smartCrop", "Rekognition"),
+        ("contentModeration", "Rekognition"),
+    ] {
+        let e = run(&input, json!({ name: true })).expect_err(name);
+        assert_eq!(e.status(), 400);
+        assert!(e.message().contains(feature), "{}", e.message());
+    }
+    // Not on sharp's allow-list: ignored as SIH ignores it.
+    let out = run(
+        &input,
+        json!({"toFile": "/etc/passwd", "composite": [], "resize": {"width": 8}}),
+    )
+    .expect("ignored");
+    assert_eq!((out.width, out.height), (8, 8));
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/sih/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn white(w: u32, h: u32) -> Vec<u8> {
+    png_rgba(&RgbaImage::from_pixel(w, h, Rgba([255, 255, 255, 255])))
+}
+
+fn red(w: u32, h: u32) -> Vec<u8> {
+    png_rgba(&RgbaImage::from_pixel(w, h, Rgba([255, 0, 0, 255])))
+}
+
+fn overlay(base: &[u8], over: &[u8], e: Value) -> lambdakit_image::Result<RgbaImage> {
+    let plan = Plan::new(&edits(e), None, None)?;
+    let source = plan.overlay().expect("overlay source");
+    assert_eq!(
+        (source.bucket.as_str(), source.key.as_str()),
+        ("bucket", "key")
+    );
+    let out = transform(base, &plan, Some(over), &Limits::default())?;
+    Ok(decode(&out.bytes))
+}
+
+/// The red area's bounding box: (left, top, right, bottom), exclusive.
+fn red_box(img: &RgbaImage) -> (u32, u32, u32, u32) {
+    let (mut l, mut t, mut r, mut b) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in img.enumerate_pixels() {
+        if p[0] > 200 && p[1] < 60 && p[2] < 60 {
+            l = l.min(x);
+            t = t.min(y);
+            r = r.max(x + 1);
+            b = b.max(y + 1);
+        }
+    }
+    (l, t, r, b)
+}
+
+#[test]
+fn overlay_placement_like_sih() {
+    let base = white(100, 100);
+    let over = red(40, 20);
+    let place = |options: Value| {
+        let img = overlay(
+            &base,
+            &over,
+            json!({"overlayWith": {"bucket": "bucket", "key": "key", "options": options}}),
+        )
+        .expect("overlay");
+        assert_eq!(img.dimensions(), (100, 100));
+        red_box(&img)
+    };
+    assert_eq!(place(json!({"left": 0, "top": 0})), (0, 0, 40, 20));
+    assert_eq!(place(json!({"left": "10", "top": 5})), (10, 5, 50, 25));
+    // Negative: from the far edge, minus the overlay.
+    assert_eq!(place(json!({"left": -10, "top": -10})), (50, 70, 90, 90));
+    // Percentages of the base; negative percentages from the far edge.
+    assert_eq!(
+        place(json!({"left": "25p", "top": "50p"})),
+        (25, 50, 65, 70)
+    );
+    assert_eq!(
+        place(json!({"left": "-10p", "top": "-10p"})),
+        (50, 70, 90, 90)
+    );
+    // Partly off the image: clipped.
+    assert_eq!(place(json!({"left": 90, "top": 95})), (90, 95, 100, 100));
+    // No position: centred.
+    assert_eq!(place(json!({})), (30, 40, 70, 60));
+    assert_eq!(place(Value::Null), (30, 40, 70, 60));
+    // sharp wants both or neither.
+    let e = overlay(
+        &base,
+        &over,
+        json!({"overlayWith": {"bucket": "bucket", "key": "key", "options": {"left": 3}}}),
+    )
+    .expect_err("left only");
+    assert_eq!(e.code(), "ProcessingFailure");
+}
+
+#[test]
+fn overlay_ratio_and_alpha() {
+    let base = white(100, 100);
+    let over = red(40, 20);
+    let img = overlay(
+        &base,
+        &over,
+        json!({"overlayWith": {"bucket": "bucket", "key": "key", "wRatio": "50", "options": {"left": 0, "top": 0}}}),
+    )
+    .expect("ratio");
+    assert_eq!(red_box(&img), (0, 0, 50, 25));
+    let img = overlay(
+        &base,
+        &over,
+        json!({"overlayWith": {"bucket": "bucket", "key": "key", "wRatio": 50, "hRatio": 10, "options": {"left": 0, "top": 0}}}),
+    )
+    .expect("both ratios: inside");
+    assert_eq!(red_box(&img), (0, 0, 20, 10));
+    // alpha 50: half transparent red over white is pink.
+    let img = overlay(
+        &base,
+        &over,
+        json!({"overlayWith": {"bucket": "bucket", "key": "key", "alpha": "50", "options": {"left": 0, "top": 0}}}),
+    )
+    .expect("alpha");
+    let p = img.get_pixel(5, 5);
+    assert!(p[0] > 240 && (100..160).contains(&p[1]), "{p:?}");
+    // Out-of-range ratio or alpha strings are ignored, as SIH's 0..100 regex does.
+    let img = overlay(
+        &base,
+        &over,
+        json!({"overlayWith": {"bucket": "bucket", "key": "key", "wRatio": "150", "alpha": "-5", "options": {"left": 0, "top": 0}}}),
+    )
+    .expect("ignored");
+    assert_eq!(red_box(&img), (0, 0, 40, 20));
+}
+
+#[test]
+fn overlay_with_sih_fixtures() {
+    // SIH: 1x1.jpg on 25x15.png at "25.5p" keeps 25x15.
+    let img = overlay(
+        &fixture("25x15.png"),
+        &fixture("1x1.jpg"),
+        json!({"overlayWith": {"bucket": "bucket", "key": "key", "options": {"left": "25.5p", "top": "25.5p"}}}),
+    )
+    .expect("overlay");
+    assert_eq!(img.dimensions(), (25, 15));
+    // Same size or smaller passes; larger (either side) is SIH's BadRequest.
+    for (base, over, ok) in [
+        ("25x15.png", "25x15.png", true),
+        ("aws_logo.png", "25x15.png", true),
+        ("25x15.png", "aws_logo.png", false),
+        ("transparent-5x10.png", "transparent-10x10.png", false),
+        ("transparent-10x5.png", "transparent-10x10.png", false),
+        ("transparent-10x10.jpeg", "transparent-10x10.png", true),
+    ] {
+        let result = overlay(
+            &fixture(base),
+            &fixture(over),
+            json!({"overlayWith": {"bucket": "bucket", "key": "key"}}),
+        );
+        match (ok, result) {
+            (true, Ok(_)) => {}
+            (false, Err(e)) => {
+                assert_eq!((e.status(), e.code()), (400, "BadRequest"));
+                assert_eq!(
+                    e.message(),
+                    "Image to overlay must have same dimensions or smaller"
+                );
+            }
+            (_, other) => panic!("{base} + {over}: {other:?}"),
+        }
+    }
+    // The overlay is sized against the resized base.
+    let img = overlay(
+        &fixture("aws_logo.png"),
+        &fixture("25x15.png"),
+        json!({"resize": {"width": 20}, "overlayWith": {"bucket": "bucket", "key": "key", "wRatio": 75, "hRatio": 75}}),
+    )
+    .expect("overlay after resize");
+    assert_eq!(img.dimensions(), (20, 14));
+    // No bytes for a plan that needs them: SIH's overlay error.
+    let plan = Plan::new(
+        &edits(json!({"overlayWith": {"bucket": "bucket", "key": "key"}})),
+        None,
+        None,
+    )
+    .expect("plan");
+    let e = transform(&fixture("25x15.png"), &plan, None, &Limits::default()).expect_err("missing");
+    assert_eq!((e.status(), e.code()), (400, "OverlayImageException"));
+    let e = transform(
+        &fixture("25x15.png"),
+        &plan,
+        Some(b"junk"),
+        &Limits::default(),
+    )
+    .expect_err("junk overlay");
+    assert_eq!(e.code(), "OverlayImageException");
+}
+
+#[test]
+fn round_crop_masks_then_trims() {
+    let input = png_rgba(&RgbaImage::from_pixel(60, 40, Rgba([0, 0, 255, 255])));
+    let out = run(&input, json!({"roundCrop": true})).expect("round crop");
+    let img = decode(&out.bytes);
+    // A circle of radius min(w, h) / 2, trimmed to its box.
+    assert_eq!(img.dimensions(), (40, 40));
+    assert_eq!(img.get_pixel(0, 0)[3], 0, "corner transparent");
+    assert_eq!(img.get_pixel(20, 20).0, [0, 0, 255, 255], "centre kept");
+    let out = run(
+        &input,
+        json!({"roundCrop": {"rx": 10, "ry": 5, "top": 20, "left": 30}}),
+    )
+    .expect("ellipse");
+    assert_eq!((out.width, out.height), (20, 10));
+    // SIH skips roundCrop for animations; a still JPEG keeps the box with black corners.
+    let out = run(&jpeg(&gradient(60, 40), None), json!({"roundCrop": true})).expect("jpeg");
+    assert_eq!((out.width, out.height, out.format), (40, 40, Format::Jpeg));
+}
+
+fn animated_gif(frames: u32, w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut out);
+        enc.set_repeat(image::codecs::gif::Repeat::Infinite)
+            .expect("repeat");
+        for n in 0..frames {
+            let img = RgbaImage::from_fn(w, h, |x, _| {
+                if x < w * (n + 1) / (frames + 1) {
+                    Rgba([255, 0, 0, 255])
+                } else {
+                    Rgba([0, 0, 255, 255])
+                }
+            });
+            let frame =
+                image::Frame::from_parts(img, 0, 0, image::Delay::from_numer_denom_ms(120, 1));
+            enc.encode_frame(frame).expect("frame");
+        }
+    }
+    out
+}
+
+fn gif_frames(bytes: &[u8]) -> Vec<image::Frame> {
+    use image::AnimationDecoder;
+    image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
+        .expect("gif")
+        .into_frames()
+        .collect_frames()
+        .expect("frames")
+}
+
+#[test]
+fn animated_gif_keeps_frames_and_resizes_each() {
+    let input = animated_gif(4, 40, 20);
+    let out = run(&input, json!({"resize": {"width": 20}, "grayscale": true})).expect("gif");
+    assert_eq!((out.width, out.height, out.format), (20, 10, Format::Gif));
+    let frames = gif_frames(&out.bytes);
+    assert_eq!(frames.len(), 4);
+    for f in &frames {
+        assert_eq!(f.buffer().dimensions(), (20, 10));
+        assert_eq!(f.delay().numer_denom_ms(), (120, 1));
+    }
+    // SIH's skipEdit: rotate and roundCrop do nothing to an animation.
+    let out = run(&input, json!({"rotate": 90, "roundCrop": true})).expect("skipped");
+    assert_eq!((out.width, out.height), (40, 20));
+    assert_eq!(gif_frames(&out.bytes).len(), 4);
+    // `animated: false`: the first frame only.
+    let out = run(&input, json!({"animated": false, "resize": {"width": 20}})).expect("still");
+    assert_eq!(gif_frames(&out.bytes).len(), 1);
+    // To WebP: an animated WebP.
+    let plan = Plan::new(&edits(json!({})), Some(Format::Webp), None).expect("plan");
+    let out = transform(&input, &plan, None, &Limits::default()).expect("webp");
+    assert_eq!(out.format, Format::Webp);
+    assert!(out.bytes.windows(4).any(|w| w == b"ANIM"), "animated webp");
+    // To JPEG: sharp's pages one under the other.
+    let plan =
+        Plan::new(&edits(json!({"grayscale": true})), Some(Format::Jpeg), None).expect("plan");
+    let out = transform(&input, &plan, None, &Limits::default()).expect("jpeg");
+    assert_eq!(decode(&out.bytes).dimensions(), (40, 80));
+    // SIH's two-page fixture stays two pages.
+    let out = run(
+        &fixture("transparent-5x5-2page.gif"),
+        json!({"grayscale": true}),
+    )
+    .expect("sih gif");
+    assert_eq!(gif_frames(&out.bytes).len(), 2);
+}
+
+/// A PNG whose header claims `w` x `h` and has nothing else.
+fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut body = b"IHDR".to_vec();
+    body.extend_from_slice(&w.to_be_bytes());
+    body.extend_from_slice(&h.to_be_bytes());
+    body.extend_from_slice(&[8, 6, 0, 0, 0]);
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
+    out
+}
+
+#[test]
+fn pixel_bombs_are_refused_before_decoding() {
+    let plan = Plan::new(&edits(json!({"resize": {"width": 10}})), None, None).expect("plan");
+    let png = png_header_only(100_000, 100_000);
+    let e = transform(&png, &plan, None, &Limits::default()).expect_err("png bomb");
+    assert_eq!((e.status(), e.code()), (400, "InstantiationError"));
+    assert_eq!(e.kind(), lambdakit_image::ErrorKind::TooLarge);
+    // JPEG: a SOF0 claiming 65535 x 65535 and no scan data.
+    let jpeg_bomb =
+        b"\xFF\xD8\xFF\xC0\x00\x11\x08\xFF\xFF\xFF\xFF\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01";
+    let e = transform(jpeg_bomb, &plan, None, &Limits::default()).expect_err("jpeg bomb");
+    assert_eq!(e.kind(), lambdakit_image::ErrorKind::TooLarge);
+    // A configured limit applies to ordinary images too.
+    let limits = Limits {
+        max_input_pixels: 100,
+        ..Limits::default()
+    };
+    let e = transform(&jpeg(&gradient(20, 20), None), &plan, None, &limits).expect_err("limit");
+    assert_eq!(e.code(), "InstantiationError");
+    // ... and to every frame of an animation together.
+    let limits = Limits {
+        max_input_pixels: 40 * 20 * 3,
+        ..Limits::default()
+    };
+    let e = transform(&animated_gif(4, 40, 20), &plan, None, &limits).expect_err("frames");
+    assert_eq!(e.kind(), lambdakit_image::ErrorKind::TooLarge);
+}
+
+#[test]
+fn huge_outputs_are_refused_before_allocating() {
+    let input = jpeg(&gradient(100, 100), None);
+    for e in [
+        json!({"resize": {"width": 20000}}),
+        json!({"resize": {"width": 17000, "height": 100, "fit": "fill"}}),
+        json!({"resize": {"ratio": 1000}}),
+        json!({"extend": 10000}),
+        json!({"resize": {"width": 16000}, "rotate": 45}),
+    ] {
+        let err = run(&input, e.clone()).expect_err("too large");
+        assert_eq!(
+            (err.status(), err.code()),
+            (413, "TooLargeImageException"),
+            "{e}"
+        );
+    }
+    let limits = Limits {
+        max_output_dimension: 50,
+        ..Limits::default()
+    };
+    let plan = Plan::new(&edits(json!({"resize": {"height": 60}})), None, None).expect("plan");
+    let e = transform(&input, &plan, None, &limits).expect_err("over the configured limit");
+    assert_eq!(e.status(), 413);
+}
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "resize",
+        "crop",
+        "extract",
+        "extend",
+        "trim",
+        "rotate",
+        "flip",
+        "flop",
+        "blur",
+        "sharpen",
+        "median",
+        "flatten",
+        "gamma",
+        "negate",
+        "normalise",
+        "normalize",
+        "convolve",
+        "threshold",
+        "linear",
+        "modulate",
+        "tint",
+        "greyscale",
+        "grayscale",
+        "removeAlpha",
+        "ensureAlpha",
+        "roundCrop",
+        "toFormat",
+        "jpeg",
+        "png",
+        "webp",
+        "gif",
+        "tiff",
+        "animated",
+        "smartCrop",
+        "toColourspace",
+        "clahe",
+        "nonsense",
+    ];
+    const FIELDS: &[&str] = &[
+        "width",
+        "height",
+        "fit",
+        "position",
+        "background",
+        "left",
+        "top",
+        "quality",
+        "ratio",
+        "sigma",
+        "kernel",
+        "lower",
+        "upper",
+        "brightness",
+        "hue",
+        "r",
+        "g",
+        "b",
+        "alpha",
+        "withoutEnlargement",
+        "threshold",
+        "rx",
+        "ry",
+        "bottom",
+        "right",
+    ];
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-5i64..400).prop_map(Value::from),
+            prop_oneof![
+                Just(-1e12f64),
+                Just(1e12),
+                Just(0.5),
+                Just(99.9),
+                Just(-0.0)
+            ]
+            .prop_map(Value::from),
+            prop_oneof![
+                Just("cover"),
+                Just("contain"),
+                Just("inside"),
+                Just("png"),
+                Just("#ff0000"),
+                Just("50p"),
+                Just("-20p"),
+                Just(""),
+                Just("abc"),
+                Just("jpeg"),
+                Just("avif"),
+            ]
+            .prop_map(Value::from),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            scalar(),
+            prop::collection::vec((prop::sample::select(FIELDS), scalar()), 0..6).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+            prop::collection::vec(scalar(), 0..10).prop_map(Value::Array),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        #[test]
+        fn random_edits_never_panic(
+            kv in prop::collection::vec((prop::sample::select(KEYS), value()), 0..5),
+            png in any::<bool>(),
+        ) {
+            let edits: Edits = kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            let input = if png {
+                png_rgba(&RgbaImage::from_fn(16, 12, |x, y| Rgba([x as u8 * 10, y as u8 * 20, 0, 200])))
+            } else {
+                jpeg(&gradient(16, 12), None)
+            };
+            let limits = Limits { max_output_dimension: 2000, ..Limits::default() };
+            if let Ok(plan) = Plan::new(&edits, None, None) {
+                let _ = transform(&input, &plan, Some(&input), &limits);
+            }
+        }
+    }
+}

@@ -24,6 +24,25 @@ pub(crate) struct Decoded {
 pub(crate) fn dimensions(format: Format, bytes: &[u8]) -> Result<(u32, u32)> {
     match format {
         Format::Jpeg => jpeg_dimensions(bytes).ok_or_else(instantiation_error),
+        // The header alone: a bomb need not carry a single valid pixel to be refused.
+        Format::Png if bytes.get(12..16) == Some(b"IHDR") => {
+            let be = |at: usize| {
+                u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+            };
+            match (bytes.len() >= 24).then(|| (be(16), be(20))) {
+                Some((w, h)) if w > 0 && h > 0 => Ok((w, h)),
+                _ => Err(instantiation_error()),
+            }
+        }
+        Format::Gif if bytes.len() >= 10 => {
+            let w = u32::from(u16::from_le_bytes([bytes[6], bytes[7]]));
+            let h = u32::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+            if w > 0 && h > 0 {
+                Ok((w, h))
+            } else {
+                Err(instantiation_error())
+            }
+        }
         _ => {
             let fmt = image_format(format).ok_or_else(instantiation_error)?;
             ImageReader::with_format(Cursor::new(bytes), fmt)

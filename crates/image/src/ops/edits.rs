@@ -634,7 +634,11 @@ impl Ops {
                     match value.as_f64() {
                         Some(g) if (1.0..=3.0).contains(&g) => g,
                         _ => {
-                            return Err(invalid("gamma", "number between 1.0 and 3.0", Some(value)));
+                            return Err(invalid(
+                                "gamma",
+                                "number between 1.0 and 3.0",
+                                Some(value),
+                            ));
                         }
                     }
                 };

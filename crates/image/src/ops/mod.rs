@@ -12,8 +12,7 @@
 //! no metadata.
 
 pub(crate) mod filters;
-mod filters_shim;
-use filters_shim as fl;
+use filters as fl;
 
 mod decode;
 mod edits;
@@ -48,7 +47,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_input_pixels: 0x3FFF * 0x3FFF,
-            max_output_dimension: 16_383,
+            // sharp's largest side (0x3FFF), which the filters also never exceed.
+            max_output_dimension: fl::MAX_SIDE,
             time_budget: Duration::from_secs(25),
         }
     }
@@ -249,10 +249,7 @@ pub fn transform(
 
     // SIH: animated when asked, else when the content is a GIF; then only with > 1 page.
     let wants_animation = plan.animated.unwrap_or(format == Format::Gif);
-    let animation = if wants_animation && format == Format::Gif && !plan.empty {
-        decode::gif_frames(input, limits.max_input_pixels)?
-    } else if wants_animation && format == Format::Gif {
-        // No edits, only a format change: sharp still loads every page.
+    let animation = if wants_animation && format == Format::Gif {
         decode::gif_frames(input, limits.max_input_pixels)?
     } else {
         None
@@ -514,7 +511,7 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
     }
     if let Some((g, _)) = ops.gamma {
         px = px.with_rgba(|mut i| {
-            fl::gamma(&mut i, 1.0 / g);
+            fl::gamma_darken(&mut i, g);
             i
         });
     }
@@ -626,7 +623,7 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
     }
     if let Some((_, g_out)) = ops.gamma {
         px = px.with_rgba(|mut i| {
-            fl::gamma(&mut i, g_out);
+            fl::gamma_brighten(&mut i, g_out);
             i
         });
     }
@@ -807,5 +804,74 @@ fn round_crop(px: Px, rc: &edits::RoundCropOpts) -> Px {
         px.crop(x0, y0, x1 - x0, y1 - y0)
     } else {
         px
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Not a timed test: prints where the 12-megapixel resize spends its time. Run with
+    /// `cargo test --release --lib ops::tests::stages -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "measurement, run by hand in release mode"]
+    fn stages() {
+        let (w, h) = (4000usize, 3000usize);
+        let mut seed = 0x1234_5678u32;
+        let mut raw = Vec::with_capacity(w * h * 3);
+        for y in 0..h {
+            for x in 0..w {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (seed >> 27) as usize;
+                raw.push(((x * 255 / w + noise) & 255) as u8);
+                raw.push(((y * 255 / h + noise * 2) & 255) as u8);
+                raw.push((((x ^ y) >> 3) + noise) as u8);
+            }
+        }
+        let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        c.set_size(w, h);
+        c.set_quality(90.0);
+        let mut s = c.start_compress(Vec::new()).expect("start");
+        s.write_scanlines(&raw).expect("scanlines");
+        let mut input = s.finish().expect("finish");
+        // A real photo when one is given (the benchmark's `photo-12mp.jpg`).
+        if let Some(path) = std::env::var_os("PIPELINE_BENCH_JPEG") {
+            input = std::fs::read(path).expect("PIPELINE_BENCH_JPEG");
+        }
+        let mut best = [Duration::MAX; 4];
+        for _ in 0..15 {
+            let t0 = Instant::now();
+            let px = decode::jpeg(&input, 4).expect("decode");
+            let t1 = Instant::now();
+            let px = px.resize(800, 600).expect("resize");
+            let t2 = Instant::now();
+            let bytes =
+                encode::still(px, Format::Jpeg, &encode::EncodeOptions::default()).expect("encode");
+            let t3 = Instant::now();
+            let plan = Plan::new(
+                serde_json::json!({"resize": {"width": 800}})
+                    .as_object()
+                    .expect("obj"),
+                None,
+                None,
+            )
+            .expect("plan");
+            let t4 = Instant::now();
+            let out = transform(&input, &plan, None, &Limits::default()).expect("transform");
+            let t5 = Instant::now();
+            assert_eq!((out.width, out.height), (800, 600));
+            assert!(!bytes.is_empty());
+            for (b, d) in best.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t5 - t4]) {
+                *b = (*b).min(d);
+            }
+        }
+        println!(
+            "input {} bytes; best decode {:?}, resize {:?}, encode {:?}, transform {:?}",
+            input.len(),
+            best[0],
+            best[1],
+            best[2],
+            best[3]
+        );
     }
 }
