@@ -12,7 +12,16 @@ use lambdakit_image::secret::{SecretProvider, SecretsManagerSecret};
 use lambdakit_image::signature::{self, SignatureMode};
 use lambdakit_image::source::{ImageSource, S3Source};
 use lambdakit_image::{ErrorKind, response::HandlerResponse};
-use lambdakit_test_support::{emulator, fixture, unique_name};
+use lambdakit_test_support::{emulator, unique_name};
+
+/// A file of this repository, by path from its root (resolved from this crate's folder, so a
+/// shared build cache cannot point it at another checkout).
+fn fixture(path: impl AsRef<std::path::Path>) -> Vec<u8> {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path.as_ref());
+    std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", full.display()))
+}
 
 fn config(vars: &[(&str, &str)]) -> Config {
     let vars: HashMap<String, String> = vars

@@ -14,7 +14,16 @@ use lambdakit_image::handler::{Config, HandlerRequest, ImageHandler};
 use lambdakit_image::secret::{NoSecret, SecretProvider, StaticSecret};
 use lambdakit_image::signature::{self, SignatureMode};
 use lambdakit_image::source::DirSource;
-use lambdakit_test_support::{fixture, unique_name};
+use lambdakit_test_support::unique_name;
+
+/// A file of this repository, by path from its root (resolved from this crate's folder, so a
+/// shared build cache cannot point it at another checkout).
+fn fixture(path: impl AsRef<std::path::Path>) -> Vec<u8> {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path.as_ref());
+    std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", full.display()))
+}
 
 const BUCKET: &str = "source-bucket";
 /// 2009-12-19 16:30:47 UTC, the `LastModified` of Serverless Image Handler's specs.
@@ -866,4 +875,47 @@ mod lambda {
             }
         }
     }
+}
+
+// index.spec.ts: "should return an error JSON with the expected message when one or both
+// overlay image dimensions are greater than the base image dimensions" (its test images, as
+// the pipeline's fixtures hold them; the spec serves the JPEGs under `.png` keys).
+#[tokio::test]
+async fn overlay_larger_than_the_image_is_sihs_400() {
+    let f = Fixture::new();
+    let sih = |name: &str| fixture(format!("crates/image/tests/fixtures/sih/{name}"));
+    // A 1x1 base (the spec's is 5x5) under a 10x10 overlay.
+    write(&f.root.join("transparent-5x5.png"), &sih("1x1.jpg"));
+    write(
+        &f.root.join("transparent-10x10.png"),
+        &sih("transparent-10x10.jpeg"),
+    );
+    let path = default_path(&serde_json::json!({
+        "bucket": BUCKET,
+        "key": "transparent-5x5.png",
+        "edits": {"overlayWith": {"bucket": BUCKET, "key": "transparent-10x10.png"}},
+        "headers": {"Custom-Header": "Custom header test", "Cache-Control": "max-age:1,public"}
+    }));
+    let r = f
+        .handler(&[("CORS_ENABLED", "Yes"), ("CORS_ORIGIN", "*")])
+        .handle(&HandlerRequest::get(path))
+        .await;
+    assert_eq!((r.status, r.is_base64), (400, false));
+    assert_eq!(
+        r.headers,
+        pairs(&[
+            ("Access-Control-Allow-Methods", "GET"),
+            (
+                "Access-Control-Allow-Headers",
+                "Content-Type, Authorization"
+            ),
+            ("Access-Control-Allow-Credentials", "true"),
+            ("Access-Control-Allow-Origin", "*"),
+            ("Content-Type", "application/json"),
+        ])
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        r#"{"status":400,"code":"BadRequest","message":"Image to overlay must have same dimensions or smaller"}"#
+    );
 }
