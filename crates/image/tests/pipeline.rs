@@ -1033,6 +1033,26 @@ fn huge_outputs_are_refused_before_allocating() {
     let plan = Plan::new(&edits(json!({"resize": {"height": 60}})), None, None).expect("plan");
     let e = transform(&input, &plan, None, &limits).expect_err("over the configured limit");
     assert_eq!(e.status(), 413);
+    let limits = Limits {
+        max_output_pixels: 50 * 50,
+        ..Limits::default()
+    };
+    let e = transform(&input, &plan, None, &limits).expect_err("over the pixel limit");
+    assert_eq!(e.status(), 413);
+    // An extreme `cover`: the scaled image would be 1,000,000 x 1,000 pixels (3 GB) before
+    // its crop; only the crop is ever made.
+    let strip = jpeg(&gradient(2000, 2), None);
+    let out = run(&strip, json!({"resize": {"width": 1000, "height": 1000}})).expect("cover");
+    assert_eq!((out.width, out.height), (1000, 1000));
+    // Pages stacked into one tall still are limited too.
+    let plan =
+        Plan::new(&edits(json!({"grayscale": true})), Some(Format::Png), None).expect("plan");
+    let limits = Limits {
+        max_output_dimension: 60,
+        ..Limits::default()
+    };
+    let e = transform(&animated_gif(4, 40, 20), &plan, None, &limits).expect_err("stacked");
+    assert_eq!(e.status(), 413);
 }
 
 mod hostile {

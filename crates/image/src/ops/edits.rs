@@ -569,11 +569,11 @@ impl Ops {
             }
             "extractChannel" | "joinChannel" | "bandbool" | "affine" | "unflatten" | "clahe"
             | "boolean" | "recomb" => return Err(unsupported_edit(key)),
-            "pipelineColourspace" | "pipelineColorspace" | "toColourspace" | "toColorspace" => {
-                // sRGB is what this pipeline always works in and writes.
-                if !matches!(value.as_str(), Some("srgb" | "rgb" | "sRGB")) {
-                    return Err(unsupported_edit(key));
-                }
+            // sRGB is what this pipeline always works in and writes.
+            "pipelineColourspace" | "pipelineColorspace" | "toColourspace" | "toColorspace"
+                if !matches!(value.as_str(), Some("srgb" | "rgb" | "sRGB")) =>
+            {
+                return Err(unsupported_edit(key));
             }
             "tint" => {
                 if let Some(c) = colour(Some(value), "tint")? {
@@ -620,10 +620,10 @@ impl Ops {
             "flatten" => {
                 let on = value.as_bool().unwrap_or(true);
                 let mut bg = [0, 0, 0];
-                if let Value::Object(o) = value {
-                    if let Some(c) = colour(o.get("background"), "background")? {
-                        bg = [c[0], c[1], c[2]];
-                    }
+                if let Value::Object(o) = value
+                    && let Some(c) = colour(o.get("background"), "background")?
+                {
+                    bg = [c[0], c[1], c[2]];
                 }
                 self.flatten = on.then_some(bg);
             }
@@ -647,12 +647,12 @@ impl Ops {
             "negate" => {
                 let on = value.as_bool().unwrap_or(true);
                 let mut alpha = true;
-                if let Value::Object(o) = value {
-                    if let Some(a) = o.get("alpha") {
-                        alpha = a
-                            .as_bool()
-                            .ok_or_else(|| invalid("alpha", "boolean value", Some(a)))?;
-                    }
+                if let Value::Object(o) = value
+                    && let Some(a) = o.get("alpha")
+                {
+                    alpha = a
+                        .as_bool()
+                        .ok_or_else(|| invalid("alpha", "boolean value", Some(a)))?;
                 }
                 self.negate = on.then_some(alpha);
             }
@@ -948,17 +948,17 @@ fn extend(value: &Value) -> Result<(u32, u32, u32, u32, [u8; 4])> {
                 |k: &str| -> Result<u32> { Ok(integer_in(o, k, 0, 10_000)?.unwrap_or(0) as u32) };
             let (t, b, l, r) = (side("top")?, side("bottom")?, side("left")?, side("right")?);
             let bg = colour(o.get("background"), "background")?.unwrap_or([0, 0, 0, 255]);
-            if let Some(w) = defined(o.get("extendWith")) {
-                if w.as_str() != Some("background") {
-                    if matches!(w.as_str(), Some("copy" | "repeat" | "mirror")) {
-                        return Err(unsupported_edit("extend.extendWith"));
-                    }
-                    return Err(invalid(
-                        "extendWith",
-                        "one of: background, copy, repeat, mirror",
-                        Some(w),
-                    ));
+            if let Some(w) = defined(o.get("extendWith"))
+                && w.as_str() != Some("background")
+            {
+                if matches!(w.as_str(), Some("copy" | "repeat" | "mirror")) {
+                    return Err(unsupported_edit("extend.extendWith"));
                 }
+                return Err(invalid(
+                    "extendWith",
+                    "one of: background, copy, repeat, mirror",
+                    Some(w),
+                ));
             }
             Ok((t, b, l, r, bg))
         }

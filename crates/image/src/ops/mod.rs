@@ -39,6 +39,9 @@ pub struct Limits {
     pub max_input_pixels: u64,
     /// Most output width or height.
     pub max_output_dimension: u32,
+    /// Most output pixels (width x height; for an animation, of one frame); refused with
+    /// SIH's `TooLargeImageException` before anything is allocated.
+    pub max_output_pixels: u64,
     /// Time budget for one transform.
     pub time_budget: Duration,
 }
@@ -49,6 +52,7 @@ impl Default for Limits {
             max_input_pixels: 0x3FFF * 0x3FFF,
             // sharp's largest side (0x3FFF), which the filters also never exceed.
             max_output_dimension: fl::MAX_SIDE,
+            max_output_pixels: 0x3FFF * 0x3FFF,
             time_budget: Duration::from_secs(25),
         }
     }
@@ -302,6 +306,12 @@ pub fn transform(
             _ => {
                 // sharp writes the pages of a multi-page image one under the other.
                 let n = frames.len() as u32;
+                let total = u64::from(h) * u64::from(n);
+                if total > u64::from(limits.max_output_dimension)
+                    || total * u64::from(w) > limits.max_output_pixels
+                {
+                    return Err(too_large());
+                }
                 let stacked = Px::stack(frames);
                 (encode::still(stacked, out_format, &encode_options)?, h * n)
             }
@@ -396,7 +406,7 @@ fn check_output_size(ops: &Ops, width: u32, height: u32, limits: &Limits) -> Res
         w = d;
         h = d;
     }
-    if w > max || h > max {
+    if w > max || h > max || w.saturating_mul(h) > limits.max_output_pixels {
         return Err(too_large());
     }
     Ok(())
@@ -492,22 +502,25 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
             ));
         }
         let rgba = px.clone().into_rgba();
-        if let Some((l, t, w, h)) = fl::trim_box(&rgba, bg, threshold) {
-            if w > 0 && h > 0 && l + w <= px.width() && t + h <= px.height() {
-                px = px.crop(l, t, w, h);
-            }
+        if let Some((l, t, w, h)) = fl::trim_box(&rgba, bg, threshold)
+            && w > 0
+            && h > 0
+            && l + w <= px.width()
+            && t + h <= px.height()
+        {
+            px = px.crop(l, t, w, h);
         }
     }
     if let Some(e) = &ops.extract_pre {
         px = extract(px, e)?;
     }
     // Colour work that sharp does before the resize.
-    if let Some(bg) = ops.flatten {
-        if px.has_alpha() {
-            let mut i = px.into_rgba();
-            fl::flatten(&mut i, bg);
-            px = Px::Rgba(i).remove_alpha();
-        }
+    if let Some(bg) = ops.flatten
+        && px.has_alpha()
+    {
+        let mut i = px.into_rgba();
+        fl::flatten(&mut i, bg);
+        px = Px::Rgba(i).remove_alpha();
     }
     if let Some((g, _)) = ops.gamma {
         px = px.with_rgba(|mut i| {
@@ -528,21 +541,35 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
     // Resize, then the post-resize crop or embed.
     if ops.resize.is_expected() {
         let layout = geometry::layout(px.width(), px.height(), &ops.resize);
-        px = px.resize(layout.scaled_width, layout.scaled_height)?;
         match layout.canvas {
-            Canvas::None => {}
+            Canvas::None => px = px.resize(layout.scaled_width, layout.scaled_height)?,
             Canvas::Crop {
                 left,
                 top,
                 width,
                 height,
-            } => px = px.crop(left, top, width, height),
+            } => {
+                // The cropped part of the scaled image, straight from the source: the full
+                // scaled image of an extreme `cover` would never be allocated.
+                let sx = f64::from(px.width()) / f64::from(layout.scaled_width);
+                let sy = f64::from(px.height()) / f64::from(layout.scaled_height);
+                let area = (
+                    f64::from(left) * sx,
+                    f64::from(top) * sy,
+                    f64::from(width) * sx,
+                    f64::from(height) * sy,
+                );
+                px = px.resize_area(area, width, height)?;
+            }
             Canvas::Embed {
                 left,
                 top,
                 width,
                 height,
-            } => px = px.embed(left, top, width, height, ops.resize.background),
+            } => {
+                px = px.resize(layout.scaled_width, layout.scaled_height)?;
+                px = px.embed(left, top, width, height, ops.resize.background);
+            }
         }
     }
     if flip {
@@ -648,15 +675,15 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
     if ops.remove_alpha {
         px = px.remove_alpha();
     }
-    if let Some(alpha) = ops.ensure_alpha {
-        if !px.has_alpha() {
-            let mut i = px.into_rgba();
-            let a = (alpha * 255.0).round().clamp(0.0, 255.0) as u8;
-            for p in i.pixels_mut() {
-                p[3] = a;
-            }
-            px = Px::Rgba(i);
+    if let Some(alpha) = ops.ensure_alpha
+        && !px.has_alpha()
+    {
+        let mut i = px.into_rgba();
+        let a = (alpha * 255.0).round().clamp(0.0, 255.0) as u8;
+        for p in i.pixels_mut() {
+            p[3] = a;
         }
+        px = Px::Rgba(i);
     }
     if let Some(alpha) = ops.negate {
         let had_alpha = px.has_alpha();
@@ -737,14 +764,14 @@ fn overlay_position(
     };
     let left = resolve("left", bw, ow)?;
     let top = resolve("top", bh, oh)?;
-    if let Some(blend) = get("blend") {
-        if blend.as_str() != Some("over") {
-            return Err(Error::new(
-                400,
-                "UnsupportedEditException",
-                "The edit \"overlayWith.options.blend\" is not supported by this image handler.",
-            ));
-        }
+    if let Some(blend) = get("blend")
+        && blend.as_str() != Some("over")
+    {
+        return Err(Error::new(
+            400,
+            "UnsupportedEditException",
+            "The edit \"overlayWith.options.blend\" is not supported by this image handler.",
+        ));
     }
     if get("tile").and_then(serde_json::Value::as_bool) == Some(true) {
         return Err(Error::new(

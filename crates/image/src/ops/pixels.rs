@@ -197,12 +197,26 @@ impl Px {
         if width == self.width() && height == self.height() {
             return Ok(self);
         }
-        let filter = if width <= self.width() && height <= self.height() {
+        let (w, h) = (f64::from(self.width()), f64::from(self.height()));
+        self.resize_area((0.0, 0.0, w, h), width, height)
+    }
+
+    /// Resamples the source area `(left, top, width, height)` (fractional) to exactly
+    /// `width` x `height`: a scale then crop without materialising the whole scaled image.
+    pub(crate) fn resize_area(
+        self,
+        area: (f64, f64, f64, f64),
+        width: u32,
+        height: u32,
+    ) -> Result<Px> {
+        let filter = if f64::from(width) <= area.2 && f64::from(height) <= area.3 {
             fr::FilterType::Lanczos3
         } else {
             fr::FilterType::CatmullRom
         };
-        let options = fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(filter));
+        let options = fr::ResizeOptions::new()
+            .resize_alg(fr::ResizeAlg::Convolution(filter))
+            .crop(area.0, area.1, area.2, area.3);
         let mut resizer = fr::Resizer::new();
         let failed = |e: &dyn std::fmt::Display| super::processing_failure(format!("resize: {e}"));
         match self {
