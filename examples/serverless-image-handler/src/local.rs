@@ -59,9 +59,15 @@ pub fn default_path(request: &serde_json::Value) -> String {
     )
 }
 
+/// This checkout's workspace root, from this package's own folder (not test-support's: with
+/// a build cache shared between checkouts, that one may name another checkout).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// The fixture folder.
 pub fn fixtures_dir() -> PathBuf {
-    lambdakit_test_support::workspace_root().join("crates/image/tests/fixtures")
+    workspace_root().join("crates/image/tests/fixtures")
 }
 
 /// The bytes of a fixture image.

@@ -88,7 +88,7 @@ async fn step(
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     lambdakit_test_support::init_tracing();
-    let root = lambdakit_test_support::workspace_root();
+    let root = example_serverless_image_handler::local::workspace_root();
     let out = std::env::var_os("LAMBDAKIT_DEMO_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("target/demo"))
