@@ -423,8 +423,10 @@ impl Ops {
     }
 
     fn rotate(&mut self, value: &Value) -> Result<()> {
-        if value.is_null() {
-            // SIH: strip metadata. Output never carries metadata here.
+        // `null`: SIH strips metadata, which output never carries here. `"auto"`: the request
+        // parser's spelling of `rotate: undefined`, sharp's `autoOrient()`, which decoding
+        // always does here.
+        if value.is_null() || value.as_str() == Some("auto") {
             return Ok(());
         }
         self.angle = 0;
@@ -1180,5 +1182,7 @@ mod tests {
         assert!(ops.rotate_before);
         let ops = Ops::build(&edits(json!({"rotate": 45.5})), false).expect("ops");
         assert_eq!((ops.angle, ops.rotation_angle), (0, 45.5));
+        let ops = Ops::build(&edits(json!({"rotate": "auto"})), false).expect("auto-orient");
+        assert_eq!((ops.angle, ops.rotation_angle), (0, 0.0));
     }
 }

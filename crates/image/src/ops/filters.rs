@@ -20,14 +20,15 @@ mod named;
 use image::RgbaImage;
 use serde_json::Value;
 
+// Re-exported for the pipeline, which may not use every one yet.
+#[allow(unused_imports)]
 pub(crate) use conv::{Kernel, Sharpen, blur, convolve, median, sharpen};
+#[allow(unused_imports)]
 pub(crate) use geometry::{
     MAX_SIDE, composite_over, extend, rotate_any, round_crop, set_opacity, trim_box,
 };
 
-use color::{
-    decode_lut, encode_u8, lab_to_lch, lab_to_srgb, lch_to_lab, luminance_u8, srgb_to_lab, to_u8,
-};
+use color::{decode_lut, encode_u8, lab_to_srgb, luminance_u8, srgb_to_lab, trunc_u8};
 
 /// Parses a colour argument the way sharp's `color` package does: `#rgb`, `#rgba`, `#rrggbb`,
 /// `#rrggbbaa`, `rgb(r, g, b)`, `rgba(r, g, b, a)` (numbers or percentages, commas or
@@ -171,8 +172,11 @@ pub(crate) fn grayscale(img: &mut RgbaImage) {
 }
 
 /// sharp `negate({ alpha })`: `255 - v` in each colour channel, and in alpha when `alpha`
-/// (sharp's default is `true`).
+/// (sharp's default is `true`) and the image has transparency. A fully opaque image is taken
+/// to be an alpha-less source (a JPEG decoded to RGBA), whose alpha sharp has nothing to
+/// negate: inverting it would make the picture vanish.
 pub(crate) fn negate(img: &mut RgbaImage, alpha: bool) {
+    let alpha = alpha && img.pixels().any(|p| p[3] != 255);
     let n = if alpha { 4 } else { 3 };
     for p in img.pixels_mut() {
         for v in &mut p.0[..n] {
@@ -281,10 +285,12 @@ pub(crate) fn flatten(img: &mut RgbaImage, background: [u8; 3]) {
     }
 }
 
+/// libvips `gamma(exponent)` on bytes: a table of `255 * (v / 255)^(1 / exponent)`, cast
+/// (truncated) back to bytes.
 fn gamma_lut(exponent: f32) -> [u8; 256] {
     let mut lut = [0u8; 256];
     for (i, v) in lut.iter_mut().enumerate() {
-        *v = to_u8(255.0 * (i as f32 / 255.0).powf(1.0 / exponent));
+        *v = trunc_u8(255.0 * (i as f32 / 255.0).powf(1.0 / exponent));
     }
     lut
 }
@@ -366,36 +372,80 @@ pub(crate) fn modulate(
     if brightness == 1.0 && saturation == 1.0 && hue == 0.0 && lightness == 0.0 {
         return;
     }
-    // Neighbouring pixels often repeat: reuse the last answer.
-    let mut last: Option<([u8; 3], [u8; 3])> = None;
-    for p in img.pixels_mut() {
-        let key = [p[0], p[1], p[2]];
-        let rgb = match last {
-            Some((k, v)) if k == key => v,
-            _ => {
-                let [l, c, h] = lab_to_lch(srgb_to_lab(key[0], key[1], key[2]));
-                let v = lab_to_srgb(lch_to_lab([
-                    l * brightness + lightness,
-                    c * saturation,
-                    h + hue,
-                ]));
-                last = Some((key, v));
-                v
-            }
-        };
-        p.0[..3].copy_from_slice(&rgb);
-    }
+    // Scaling C and adding to h in LCh is, in Lab, scaling and rotating (a, b) by constants.
+    let (sin, cos) = hue.to_radians().sin_cos();
+    let (ra, rb) = (saturation * cos, saturation * sin);
+    par_pixels(img, |px| {
+        // Neighbouring pixels often repeat: reuse the last answer.
+        let mut last: Option<([u8; 3], [u8; 3])> = None;
+        for p in px.chunks_exact_mut(4) {
+            let key = [p[0], p[1], p[2]];
+            let rgb = match last {
+                Some((k, v)) if k == key => v,
+                _ => {
+                    let [l, a, b] = srgb_to_lab(key[0], key[1], key[2]);
+                    let v =
+                        lab_to_srgb([l * brightness + lightness, a * ra - b * rb, a * rb + b * ra]);
+                    last = Some((key, v));
+                    v
+                }
+            };
+            p[..3].copy_from_slice(&rgb);
+        }
+    });
 }
 
-/// sharp `linear(a, b)`: `a * v + b` on the colour channels, rounded and clipped to 0..=255;
-/// alpha kept. Non-finite `a` or `b` is a no-op.
+/// Runs `f` over disjoint runs of whole pixels of `img`, on all cores when the image is large
+/// enough to pay for the threads.
+fn par_pixels(img: &mut RgbaImage, f: impl Fn(&mut [u8]) + Sync) {
+    let raw: &mut [u8] = img;
+    par_rows(raw, 4, 32, |_, chunk| f(chunk));
+}
+
+/// Splits `out` into bands of whole rows (`row_len` elements each) and calls
+/// `f(first_row, band)` for each band, on all cores when `work_per_row` times the rows is worth
+/// the threads. Filters write each output row from read-only input, so bands are independent.
+fn par_rows<T: Send>(
+    out: &mut [T],
+    row_len: usize,
+    work_per_row: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    const MIN_WORK_PER_THREAD: usize = 1 << 21;
+    if row_len == 0 || out.is_empty() {
+        return;
+    }
+    let rows = out.len() / row_len;
+    let work = rows.saturating_mul(work_per_row.max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(work / MIN_WORK_PER_THREAD)
+        .min(rows)
+        .max(1);
+    if threads == 1 {
+        f(0, out);
+        return;
+    }
+    let rows_per = rows.div_ceil(threads);
+    std::thread::scope(|s| {
+        for (i, band) in out.chunks_mut(rows_per * row_len).enumerate() {
+            let f = &f;
+            s.spawn(move || f(i * rows_per, band));
+        }
+    });
+}
+
+/// sharp `linear(a, b)`: `a * v + b` on the colour channels, clipped to 0..=255 and truncated
+/// (libvips' `linear` with `uchar` output converts with a C cast); alpha kept. Non-finite `a`
+/// or `b` is a no-op.
 pub(crate) fn linear(img: &mut RgbaImage, a: f32, b: f32) {
     if !a.is_finite() || !b.is_finite() {
         return;
     }
     let mut lut = [0u8; 256];
     for (i, v) in lut.iter_mut().enumerate() {
-        *v = to_u8(a * i as f32 + b);
+        // `as` saturates to 0..=255 and truncates, like libvips' `(uchar) VIPS_CLIP(0, t, 255)`.
+        *v = (a * i as f32 + b) as u8;
     }
     apply_lut(img, &lut);
 }
@@ -506,6 +556,13 @@ mod tests {
         assert_eq!(img, orig);
         negate(&mut img, false);
         assert_eq!(img.get_pixel(1, 1), &Rgba([215, 205, 248, 100]));
+        let mut opaque = one([0, 100, 255, 255]);
+        negate(&mut opaque, true);
+        assert_eq!(
+            px(&opaque),
+            [255, 155, 0, 255],
+            "an opaque image stays opaque"
+        );
     }
 
     #[test]
@@ -575,14 +632,16 @@ mod tests {
         let mut img = orig.clone();
         gamma(&mut img, 2.2);
         assert!(img.pixels().all(|p| p[3] == 3));
-        // Mid and light tones survive, dark tones collapse (0..=9 all darken to 0).
-        assert_eq!(img.get_pixel(200, 0)[0], 200);
+        // Mid and light tones survive within a level (both casts truncate), dark tones collapse
+        // (0..=9 all darken to 0).
+        assert_eq!(img.get_pixel(200, 0)[0], 199);
+        assert_eq!(img.get_pixel(255, 0)[0], 255);
         assert_eq!(img.get_pixel(5, 0)[0], 0);
         assert_eq!(px(&img)[0], 0);
         let mut darker = one([128, 128, 128, 255]);
         gamma_darken(&mut darker, 2.2);
-        // 255 * (128/255)^2.2 = 55.7.
-        assert_eq!(px(&darker)[0], 56);
+        // 255 * (128/255)^2.2 = 55.7, truncated.
+        assert_eq!(px(&darker)[0], 55);
         gamma_brighten(&mut darker, 2.2);
         assert!(px(&darker)[0].abs_diff(128) <= 2);
     }
@@ -644,6 +703,9 @@ mod tests {
         let mut img = one([10, 100, 200, 50]);
         linear(&mut img, -1.0, 0.0);
         assert_eq!(px(&img), [0, 0, 0, 50]);
+        let mut img = one([3, 5, 255, 50]);
+        linear(&mut img, 0.5, 0.0);
+        assert_eq!(px(&img), [1, 2, 127, 50], "truncated, not rounded");
     }
 
     #[test]

@@ -64,6 +64,12 @@ pub(crate) fn to_u8(v: f32) -> u8 {
     v.round() as u8
 }
 
+/// Clips and truncates a float to a byte, as libvips' `cast` does ("floats are truncated, not
+/// rounded"), with a hair of slack so float noise under a whole number does not drop a level.
+pub(crate) fn trunc_u8(v: f32) -> u8 {
+    (v + 1e-3) as u8
+}
+
 /// libvips' scRGB -> B_W luminance (Rec. 709 weights on linear light).
 pub(crate) fn luminance_u8(r: u8, g: u8, b: u8) -> u8 {
     let lut = decode_lut();

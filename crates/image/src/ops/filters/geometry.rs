@@ -3,9 +3,9 @@
 
 use image::{Rgba, RgbaImage, imageops};
 
-use super::color::to_u8;
+use super::color::{to_u8, trunc_u8};
 use super::conv::median;
-use super::flatten;
+use super::{flatten, par_rows};
 
 /// Largest side `extend` and `rotate_any` produce: sharp's `limitInputPixels` side (0x3FFF).
 pub(crate) const MAX_SIDE: u32 = 0x3FFF;
@@ -106,7 +106,8 @@ pub(crate) fn extend(
 /// sharp `rotate(angle, {background})`, clockwise. Multiples of 90 are exact pixel moves
 /// (libvips `rot`); other angles are libvips' `rotate` (an affine with bilinear
 /// interpolation) onto the bounding box of the rotated corners, uncovered pixels set to
-/// `background`. A non-finite angle returns the image unchanged.
+/// `background`. Canvas sides are capped at [`MAX_SIDE`] (keeping the top-left part). A
+/// non-finite angle returns the image unchanged.
 pub(crate) fn rotate_any(img: &RgbaImage, degrees: f64, background: [u8; 4]) -> RgbaImage {
     if !degrees.is_finite() {
         return img.clone();
@@ -147,27 +148,31 @@ pub(crate) fn rotate_any(img: &RgbaImage, degrees: f64, background: [u8; 4]) -> 
             [raw[i], raw[i + 1], raw[i + 2], raw[i + 3]].map(f32::from)
         }
     };
-    let mut out = RgbaImage::new(ow, oh);
-    for (ox, oy, px) in out.enumerate_pixels_mut() {
-        // Output pixel centre back into input space (inverse rotation), pixel-centre convention.
-        let x = f64::from(ox) + left + 0.5;
-        let y = f64::from(oy) + top + 0.5;
-        let ix = x * c + y * s - 0.5;
-        let iy = -x * s + y * c - 0.5;
-        let (x0, y0) = (ix.floor(), iy.floor());
-        let (fx, fy) = ((ix - x0) as f32, (iy - y0) as f32);
-        let (x0, y0) = (x0 as i64, y0 as i64);
-        let p00 = sample(x0, y0);
-        let p10 = sample(x0 + 1, y0);
-        let p01 = sample(x0, y0 + 1);
-        let p11 = sample(x0 + 1, y0 + 1);
-        for ch in 0..4 {
-            let top = p00[ch] + (p10[ch] - p00[ch]) * fx;
-            let bot = p01[ch] + (p11[ch] - p01[ch]) * fx;
-            px[ch] = to_u8(top + (bot - top) * fy);
+    let mut out = vec![0u8; ow as usize * oh as usize * 4];
+    par_rows(&mut out, ow as usize * 4, ow as usize * 16, |y0, band| {
+        for (i, px) in band.chunks_exact_mut(4).enumerate() {
+            let ox = (i % ow as usize) as u32;
+            let oy = (y0 + i / ow as usize) as u32;
+            // Output pixel centre back into input space (inverse rotation), pixel-centre convention.
+            let x = f64::from(ox) + left + 0.5;
+            let y = f64::from(oy) + top + 0.5;
+            let ix = x * c + y * s - 0.5;
+            let iy = -x * s + y * c - 0.5;
+            let (x0, y0) = (ix.floor(), iy.floor());
+            let (fx, fy) = ((ix - x0) as f32, (iy - y0) as f32);
+            let (x0, y0) = (x0 as i64, y0 as i64);
+            let p00 = sample(x0, y0);
+            let p10 = sample(x0 + 1, y0);
+            let p01 = sample(x0, y0 + 1);
+            let p11 = sample(x0 + 1, y0 + 1);
+            for ch in 0..4 {
+                let top = p00[ch] + (p10[ch] - p00[ch]) * fx;
+                let bot = p01[ch] + (p11[ch] - p01[ch]) * fx;
+                px[ch] = to_u8(top + (bot - top) * fy);
+            }
         }
-    }
-    out
+    });
+    RgbaImage::from_raw(ow, oh, out).unwrap_or_else(|| img.clone())
 }
 
 /// SIH `roundCrop`: an SVG ellipse centred on (`cx`, `cy`) with radii `rx`, `ry` composited
@@ -197,7 +202,7 @@ pub(crate) fn round_crop(img: &mut RgbaImage, cx: f64, cy: f64, rx: f64, ry: f64
 }
 
 fn scale_alpha(p: &mut Rgba<u8>, factor: f32) {
-    let a = to_u8(f32::from(p[3]) * factor);
+    let a = trunc_u8(f32::from(p[3]) * factor);
     p.0 = if a == 0 {
         [0; 4]
     } else {
@@ -205,8 +210,8 @@ fn scale_alpha(p: &mut Rgba<u8>, factor: f32) {
     };
 }
 
-/// Multiplies alpha by `factor` (SIH's overlay `alpha`: a `dest-in` composite with a flat
-/// alpha). `factor` is clamped to 0..=1; NaN leaves the image unchanged. Pixels left fully
+/// Multiplies alpha by `factor`, truncating (SIH's overlay `alpha`: a `dest-in` composite
+/// with a flat alpha). `factor` is clamped to 0..=1; NaN leaves the image unchanged. Pixels left fully
 /// transparent become (0, 0, 0, 0).
 pub(crate) fn set_opacity(img: &mut RgbaImage, factor: f32) {
     if factor.is_nan() {
@@ -222,7 +227,7 @@ pub(crate) fn set_opacity(img: &mut RgbaImage, factor: f32) {
 }
 
 /// sharp `composite([{ input, left, top }])` with the default `over` blend: premultiplied
-/// source-over in f32. The overlay may hang off any edge (it is clipped) and offsets may be
+/// source-over in f32, truncated back to bytes as libvips does. The overlay may hang off any edge (it is clipped) and offsets may be
 /// negative; an overlay entirely outside leaves `base` unchanged.
 pub(crate) fn composite_over(base: &mut RgbaImage, overlay: &RgbaImage, left: i64, top: i64) {
     let (bw, bh) = (i64::from(base.width()), i64::from(base.height()));
@@ -245,9 +250,9 @@ pub(crate) fn composite_over(base: &mut RgbaImage, overlay: &RgbaImage, left: i6
                     let mut out = [0u8; 4];
                     for c in 0..3 {
                         let v = (f32::from(s[c]) * sa + f32::from(d[c]) * da * (1.0 - sa)) / oa;
-                        out[c] = to_u8(v);
+                        out[c] = trunc_u8(v);
                     }
-                    out[3] = to_u8(oa * 255.0);
+                    out[3] = trunc_u8(oa * 255.0);
                     d.0 = out;
                 }
             }
@@ -388,6 +393,13 @@ mod tests {
         let mut img = RgbaImage::from_pixel(2, 2, Rgba([9, 9, 9, 200]));
         set_opacity(&mut img, 0.5);
         assert_eq!(img.get_pixel(0, 0), &Rgba([9, 9, 9, 100]));
+        // SIH alpha 50: a 1x1 of alpha trunc(255 * 0.5) = 127 composited dest-in.
+        let mut img = RgbaImage::from_pixel(1, 1, Rgba([9, 9, 9, 255]));
+        set_opacity(&mut img, 127.0 / 255.0);
+        assert_eq!(img.get_pixel(0, 0)[3], 127);
+        set_opacity(&mut img, 0.5);
+        assert_eq!(img.get_pixel(0, 0)[3], 63, "63.5 truncates");
+        let mut img = RgbaImage::from_pixel(1, 1, Rgba([9, 9, 9, 100]));
         set_opacity(&mut img, f32::NAN);
         assert_eq!(img.get_pixel(0, 0)[3], 100);
         set_opacity(&mut img, -3.0);
