@@ -361,6 +361,10 @@ const DEMOS: &[(&str, &str)] = &[
     ),
     ("example-mtls-truststore", "mtls-truststore-demo"),
     ("example-mtls-authorizer", "mtls-authorizer-demo"),
+    (
+        "example-serverless-image-handler",
+        "serverless-image-handler-demo",
+    ),
 ];
 
 fn demo(root: &Path) -> Result {
