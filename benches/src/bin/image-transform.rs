@@ -32,8 +32,9 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use lambdakit_benches::cpu_time;
 use lambdakit_image::{Edits, Format, Limits, Plan, Transformed, transform};
 use serde_json::json;
 
@@ -53,26 +54,6 @@ const CASES: &[(&str, &str, Format)] = &[
     ("resize-png", r#"{"resize":{"width":800}}"#, Format::Png),
     ("resize-webp", r#"{"resize":{"width":800}}"#, Format::Webp),
 ];
-
-/// The process's CPU time so far (user + system), or zero where `/proc` is unavailable.
-fn cpu_time() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 per second on
-    // Linux); the command name before them is in parentheses and may hold spaces.
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return Duration::ZERO;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
-}
 
 /// A `/proc/self/status` field in KiB (`VmRSS`, `VmHWM`), or zero where unavailable.
 fn status_kib(field: &str) -> u64 {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use aws_sdk_s3::primitives::ByteStream;
 use image::AnimationDecoder as _;
 use lambdakit_image::handler::{Config, ImageHandler};
+use lambdakit_image::response::HandlerResponse;
 use lambdakit_image::secret::SecretsManagerSecret;
 use lambdakit_image::source::S3Source;
 
@@ -255,6 +256,22 @@ impl Decoded {
             .sum();
         Ok(total as f64 / self.rgb.len().max(1) as f64)
     }
+}
+
+/// The image of a 200 answer, decoded.
+///
+/// # Errors
+/// When the answer is not a 200 (the error names the status and the body) or its body does
+/// not decode.
+pub fn served_image(response: &HandlerResponse) -> Result<Decoded, String> {
+    if response.status != 200 {
+        return Err(format!(
+            "status {}: {}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        ));
+    }
+    decode(&response.body)
 }
 
 /// Decodes a JPEG (libjpeg-turbo), PNG, WebP or GIF (every frame counted).

@@ -6,7 +6,7 @@
 //! `cargo test -p example-serverless-image-handler --all-features --test s3_source`.
 
 use example_serverless_image_handler::local::{
-    PHOTO, PHOTO_CACHE_CONTROL, PHOTO_EXPIRES, Stack, decode, default_path,
+    PHOTO, PHOTO_CACHE_CONTROL, PHOTO_EXPIRES, Stack, decode, default_path, served_image,
 };
 use lambdakit_image::handler::HandlerRequest;
 use lambdakit_image::response::HandlerResponse;
@@ -32,13 +32,7 @@ async fn a_default_request_reads_the_object_and_passes_its_metadata_on() {
         "edits": { "resize": { "width": 400 } }
     }));
     let response = handler.handle(&request).await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-    let out = decode(&response.body).expect("image");
+    let out = served_image(&response).expect("a 200 with an image");
     // 2725x2225 at 400 wide.
     assert_eq!((out.format, out.width, out.height), ("jpeg", 400, 327));
     assert_eq!(response.header("content-type"), Some("image/jpeg"));
@@ -161,13 +155,7 @@ async fn a_thumbor_request_reads_a_second_bucket_named_with_s3_prefix() {
     let handler = stack.handler(&[("SOURCE_BUCKETS", &buckets)]);
     let request = HandlerRequest::get(format!("/s3:{}/fit-in/90x90/blackbug.png", other.bucket));
     let response = handler.handle(&request).await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-    let out = decode(&response.body).expect("image");
+    let out = served_image(&response).expect("a 200 with an image");
     assert_eq!((out.format, out.width, out.height), ("png", 90, 68));
 }
 

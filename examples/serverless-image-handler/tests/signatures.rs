@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use example_serverless_image_handler::local::{SIGNING_KEY, Stack, decode, default_path};
+use example_serverless_image_handler::local::{SIGNING_KEY, Stack, default_path, served_image};
 use example_serverless_image_handler::serve::query_parameters;
 use lambdakit_image::handler::HandlerRequest;
 use lambdakit_image::response::HandlerResponse;
@@ -48,13 +48,7 @@ async fn a_url_signed_with_the_secret_is_served() {
     let stack = Stack::start("sih-sig").await.expect("stack");
     let handler = stack.handler(&[("ENABLE_SIGNATURE", "Yes")]);
     let response = handler.handle(&request_for(&signed(THUMBOR, &[]))).await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-    let out = decode(&response.body).expect("image");
+    let out = served_image(&response).expect("a 200 with an image");
     assert_eq!((out.format, out.width, out.height), ("png", 120, 80));
 }
 
@@ -74,13 +68,7 @@ async fn a_default_request_built_and_signed_as_the_readme_shows_is_served() {
         SignatureMode::PathAndQuery,
     );
     let response = handler.handle(&request_for(&url)).await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-    let out = decode(&response.body).expect("image");
+    let out = served_image(&response).expect("a 200 with an image");
     // Landscape_6 upright is 1800x1200.
     assert_eq!((out.format, out.width, out.height), ("webp", 400, 267));
 }
@@ -91,13 +79,7 @@ async fn query_parameter_requests_sign_their_parameters_too() {
     let handler = stack.handler(&[("ENABLE_SIGNATURE", "Yes")]);
     let url = signed("/Portrait_1.jpg", &[("width", "90"), ("format", "webp")]);
     let response = handler.handle(&request_for(&url)).await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-    let out = decode(&response.body).expect("image");
+    let out = served_image(&response).expect("a 200 with an image");
     assert_eq!((out.format, out.width, out.height), ("webp", 90, 135));
 
     // Another width under the same signature: refused.
