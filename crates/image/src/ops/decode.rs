@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use image::{AnimationDecoder, DynamicImage, ImageFormat, ImageReader, RgbImage};
 
-use super::pixels::Px;
+use super::pixels::{Px, give_buffer, try_take_buffer};
 use super::{instantiation_error, processing_failure};
 use crate::{Format, Result};
 
@@ -111,21 +111,28 @@ pub(crate) fn jpeg(bytes: &[u8], shrink: u8) -> Result<Px> {
             if cmyk {
                 let mut s = d.to_colorspace(mozjpeg::ColorSpace::JCS_CMYK)?;
                 let (w, h) = (s.width(), s.height());
-                let raw = s.read_scanlines::<u8>()?;
+                let mut raw =
+                    try_take_buffer(w * h * 4).map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+                s.read_scanlines_into::<u8>(&mut raw)?;
                 s.finish()?;
                 // Adobe writes inverted CMYK: R = C * K / 255.
-                let rgb = raw
-                    .chunks_exact(4)
-                    .flat_map(|p| {
-                        let k = u16::from(p[3]);
-                        [0, 1, 2].map(|c| ((u16::from(p[c]) * k + 127) / 255) as u8)
-                    })
-                    .collect();
+                let mut rgb =
+                    try_take_buffer(w * h * 3).map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+                for (o, p) in rgb.chunks_exact_mut(3).zip(raw.chunks_exact(4)) {
+                    let k = u16::from(p[3]);
+                    for c in 0..3 {
+                        o[c] = ((u16::from(p[c]) * k + 127) / 255) as u8;
+                    }
+                }
+                give_buffer(raw);
                 Ok((w, h, rgb))
             } else {
                 let mut s = d.rgb()?;
                 let (w, h) = (s.width(), s.height());
-                let raw = s.read_scanlines::<u8>()?;
+                // Into a buffer kept from the last image: no fresh pages to fault in.
+                let mut raw =
+                    try_take_buffer(w * h * 3).map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+                s.read_scanlines_into::<u8>(&mut raw)?;
                 s.finish()?;
                 Ok((w, h, raw))
             }

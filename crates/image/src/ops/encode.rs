@@ -10,7 +10,7 @@ use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{Delay, ExtendedColorType, Frame, ImageEncoder};
 
-use super::pixels::Px;
+use super::pixels::{Px, give_buffer};
 use super::processing_failure;
 use crate::{Error, Format, Result};
 
@@ -47,7 +47,11 @@ pub(crate) fn still(px: Px, format: Format, o: &EncodeOptions) -> Result<Vec<u8>
     match format {
         Format::Jpeg => jpeg(px, o),
         Format::Png => png(px, o),
-        Format::Webp => webp_still(&px, o),
+        Format::Webp => {
+            let out = webp_still(&px, o);
+            px.recycle();
+            out
+        }
         Format::Gif => gif(vec![px], &[], o),
         Format::Tiff => tiff(px),
         other => Err(unsupported_output(other)),
@@ -93,6 +97,7 @@ fn jpeg(px: Px, o: &EncodeOptions) -> Result<Vec<u8>> {
         started.write_scanlines(rgb.as_raw())?;
         started.finish()
     }));
+    give_buffer(rgb.into_raw());
     match result {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => Err(processing_failure(format!("jpeg encode: {e}"))),
@@ -120,6 +125,7 @@ fn png(px: Px, o: &EncodeOptions) -> Result<Vec<u8>> {
             encoder.write_image(i.as_raw(), i.width(), i.height(), ExtendedColorType::Rgba8)
         }
     };
+    px.recycle();
     result.map_err(|e| processing_failure(format!("png encode: {e}")))?;
     Ok(out)
 }

@@ -17,7 +17,7 @@ mod conv;
 mod geometry;
 mod named;
 
-use image::RgbaImage;
+use image::{RgbImage, RgbaImage};
 use serde_json::Value;
 
 // Re-exported for the pipeline, which may not use every one yet.
@@ -163,12 +163,12 @@ fn hsl_to_rgb(h: f64, s: f64, l: f64) -> [u8; 3] {
 /// sharp `greyscale()`: libvips `B_W`, the luminance of linear light re-encoded as sRGB, in all
 /// three channels. Alpha is kept.
 pub(crate) fn grayscale(img: &mut RgbaImage) {
-    for p in img.pixels_mut() {
-        let g = luminance_u8(p[0], p[1], p[2]);
-        p[0] = g;
-        p[1] = g;
-        p[2] = g;
-    }
+    color::grey_in_place(img, 4);
+}
+
+/// [`grayscale`] of an opaque image, without an alpha channel to carry.
+pub(crate) fn grayscale_rgb(img: &mut RgbImage) {
+    color::grey_in_place(img, 3);
 }
 
 /// sharp `negate({ alpha })`: `255 - v` in each colour channel, and in alpha when `alpha`
@@ -267,10 +267,7 @@ pub(crate) fn tint(img: &mut RgbaImage, color: [u8; 3]) {
         let weight = 1.0 - 4.0 * x * x;
         *entry = lab_to_srgb([l, weight * ta, weight * tb]);
     }
-    for p in img.pixels_mut() {
-        let rgb = lut[luminance_u8(p[0], p[1], p[2]) as usize];
-        p.0[..3].copy_from_slice(&rgb);
-    }
+    color::map_luminance(img, 4, &lut);
 }
 
 /// sharp `flatten({ background })`: composites onto the background with libvips' integer

@@ -529,10 +529,16 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
         });
     }
     if ops.greyscale {
-        px = px.with_rgba(|mut i| {
-            fl::grayscale(&mut i);
-            i
-        });
+        px = match px {
+            Px::Rgb(mut i) => {
+                fl::grayscale_rgb(&mut i);
+                Px::Rgb(i)
+            }
+            other => other.with_rgba(|mut i| {
+                fl::grayscale(&mut i);
+                i
+            }),
+        };
     }
     // Compositing needs an alpha channel (sharp's EnsureAlpha before premultiplying).
     if ops.overlay.is_some() && !px.has_alpha() {

@@ -1,10 +1,140 @@
 //! Decoded pixels: 3-channel RGB for opaque images (the fast path: JPEG in, JPEG out never
 //! touches an alpha channel) or 4-channel RGBA, and the geometric operations on them.
 
+use std::cell::RefCell;
+
 use fast_image_resize as fr;
 use image::{ImageBuffer, Pixel, RgbImage, RgbaImage, imageops};
 
 use crate::{Error, Result};
+
+/// Pixel buffers kept on this thread between images. A Lambda container transforms one image
+/// after another; a fresh multi-megabyte buffer for each would be new pages that the kernel
+/// faults in and zeroes every time (13% of a 12 MP JPEG resize), so the big buffers of one
+/// transform (the decoded image, the resized one, the resizer's scratch) are handed back here
+/// and reused by the next.
+mod pool {
+    use super::RefCell;
+
+    /// At most this many buffers are kept...
+    const MAX_BUFFERS: usize = 4;
+    /// ...and only buffers up to this size, so an occasional huge image is not held for the
+    /// life of the container (a 12 MP RGB image is 36 MB; its shrink-on-load decode, 2.25).
+    const MAX_BYTES: usize = 16 << 20;
+
+    thread_local! {
+        static FREE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A buffer of exactly `len` bytes, whose contents are unspecified (old pixels or zeros):
+    /// the caller overwrites all of them. Reuses the smallest kept buffer large enough.
+    pub(crate) fn take(len: usize) -> Vec<u8> {
+        let mut v = kept(len);
+        // Only bytes past the old length are written (zeroed): the rest are left as they are.
+        v.resize(len, 0);
+        v
+    }
+
+    /// [`take`], failing instead of aborting when the memory cannot be had.
+    pub(crate) fn try_take(len: usize) -> Result<Vec<u8>, std::collections::TryReserveError> {
+        let mut v = kept(len);
+        v.try_reserve_exact(len.saturating_sub(v.len()))?;
+        v.resize(len, 0);
+        Ok(v)
+    }
+
+    /// glibc serves a `malloc` of 128 KiB or more with a fresh `mmap` until a freed mapped
+    /// block raises that threshold. libjpeg's own buffers (the encoder's whole-image
+    /// coefficient array, needed by optimised Huffman coding: 1.4 MB for 800x600) are such
+    /// blocks, so without this every image faulted them in again. Allocating and freeing one
+    /// 8 MiB block, once, raises the threshold to 8 MiB (and the heap trim threshold to 16):
+    /// from then on those buffers are reused from the heap. Nothing is touched, so nothing
+    /// becomes resident; other allocators ignore it.
+    fn raise_mmap_threshold() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let block: Vec<u8> = Vec::with_capacity(8 << 20);
+            drop(std::hint::black_box(block));
+        });
+    }
+
+    fn kept(len: usize) -> Vec<u8> {
+        raise_mmap_threshold();
+        let kept = FREE
+            .try_with(|free| {
+                let mut free = free.borrow_mut();
+                let best = free
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.capacity() >= len)
+                    .min_by_key(|(_, v)| v.capacity())
+                    .map(|(i, _)| i);
+                best.map(|i| free.swap_remove(i))
+            })
+            .ok()
+            .flatten();
+        kept.unwrap_or_default()
+    }
+
+    /// Hands a buffer back for the next image on this thread.
+    pub(crate) fn give(v: Vec<u8>) {
+        if v.capacity() == 0 || v.capacity() > MAX_BYTES {
+            return;
+        }
+        let _ = FREE.try_with(|free| {
+            let mut free = free.borrow_mut();
+            free.push(v);
+            if free.len() > MAX_BUFFERS {
+                // Keep the largest: they serve every smaller request too.
+                let smallest = free
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, v)| v.capacity())
+                    .map(|(i, _)| i);
+                if let Some(i) = smallest {
+                    free.swap_remove(i);
+                }
+            }
+        });
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn buffers_are_reused_and_sized_exactly() {
+            let mut a = take(1000);
+            assert_eq!(a.len(), 1000);
+            a.fill(7);
+            let at = a.as_ptr();
+            give(a);
+            // A smaller request reuses it, at the requested length.
+            let b = take(10);
+            assert_eq!((b.len(), b.as_ptr()), (10, at));
+            give(b);
+            // A larger one grows it: every byte past the old length reads 0.
+            let c = take(2000);
+            assert_eq!(c.len(), 2000);
+            assert!(c[1000..].iter().all(|&v| v == 0));
+            give(c);
+            // Too large to keep.
+            give(vec![0; MAX_BYTES + 1]);
+            FREE.with(|f| assert!(f.borrow().iter().all(|v| v.capacity() <= MAX_BYTES)));
+            for _ in 0..10 {
+                give(vec![0; 64]);
+            }
+            FREE.with(|f| assert!(f.borrow().len() <= MAX_BUFFERS));
+        }
+    }
+}
+
+pub(crate) use pool::{give as give_buffer, take as take_buffer, try_take as try_take_buffer};
+
+thread_local! {
+    /// The resizer keeps its scratch buffers between calls.
+    static RESIZER: RefCell<fr::Resizer> = RefCell::new(fr::Resizer::new());
+}
 
 /// One frame of pixels.
 #[derive(Debug, Clone)]
@@ -49,10 +179,11 @@ impl Px {
             Px::Rgba(i) => i,
             Px::Rgb(i) => {
                 let (w, h) = i.dimensions();
-                let mut out = Vec::with_capacity(w as usize * h as usize * 4);
-                for p in i.pixels() {
-                    out.extend_from_slice(&[p[0], p[1], p[2], 255]);
+                let mut out = take_buffer(w as usize * h as usize * 4);
+                for (o, p) in out.chunks_exact_mut(4).zip(i.as_raw().chunks_exact(3)) {
+                    o.copy_from_slice(&[p[0], p[1], p[2], 255]);
                 }
+                give_buffer(i.into_raw());
                 RgbaImage::from_raw(w, h, out).unwrap_or_else(|| RgbaImage::new(w, h))
             }
         }
@@ -64,13 +195,14 @@ impl Px {
             Px::Rgb(i) => i,
             Px::Rgba(i) => {
                 let (w, h) = i.dimensions();
-                let mut out = Vec::with_capacity(w as usize * h as usize * 3);
-                for p in i.pixels() {
+                let mut out = take_buffer(w as usize * h as usize * 3);
+                for (o, p) in out.chunks_exact_mut(3).zip(i.as_raw().chunks_exact(4)) {
                     let a = u16::from(p[3]);
                     for c in 0..3 {
-                        out.push(((u16::from(p[c]) * a + 127) / 255) as u8);
+                        o[c] = ((u16::from(p[c]) * a + 127) / 255) as u8;
                     }
                 }
+                give_buffer(i.into_raw());
                 RgbImage::from_raw(w, h, out).unwrap_or_else(|| RgbImage::new(w, h))
             }
         }
@@ -100,10 +232,11 @@ impl Px {
         match self {
             Px::Rgba(i) => {
                 let (w, h) = i.dimensions();
-                let mut out = Vec::with_capacity(w as usize * h as usize * 3);
-                for p in i.pixels() {
-                    out.extend_from_slice(&p.0[..3]);
+                let mut out = take_buffer(w as usize * h as usize * 3);
+                for (o, p) in out.chunks_exact_mut(3).zip(i.as_raw().chunks_exact(4)) {
+                    o.copy_from_slice(&p[..3]);
                 }
+                give_buffer(i.into_raw());
                 Px::Rgb(RgbImage::from_raw(w, h, out).unwrap_or_else(|| RgbImage::new(w, h)))
             }
             other => other,
@@ -217,37 +350,47 @@ impl Px {
         let options = fr::ResizeOptions::new()
             .resize_alg(fr::ResizeAlg::Convolution(filter))
             .crop(area.0, area.1, area.2, area.3);
-        let mut resizer = fr::Resizer::new();
         let failed = |e: &dyn std::fmt::Display| super::processing_failure(format!("resize: {e}"));
+        let (src_w, src_h) = (self.width(), self.height());
+        let (raw, pixel_type, rgba) = match self {
+            Px::Rgb(i) => (i.into_raw(), fr::PixelType::U8x3, false),
+            Px::Rgba(i) => (i.into_raw(), fr::PixelType::U8x4, true),
+        };
+        let mut out = take_buffer(width as usize * height as usize * pixel_type.size());
+        let resized = (|| -> Result<()> {
+            let src = fr::images::ImageRef::new(src_w, src_h, &raw, pixel_type)
+                .map_err(|e| failed(&e))?;
+            let mut dst = fr::images::Image::from_slice_u8(width, height, &mut out, pixel_type)
+                .map_err(|e| failed(&e))?;
+            // The thread's resizer when it is free (it always is, unless this thread is
+            // already inside a resize), else a new one.
+            let kept = RESIZER.try_with(|r| match r.try_borrow_mut() {
+                Ok(mut r) => r.resize(&src, &mut dst, &options),
+                Err(_) => fr::Resizer::new().resize(&src, &mut dst, &options),
+            });
+            match kept {
+                Ok(done) => done,
+                Err(_) => fr::Resizer::new().resize(&src, &mut dst, &options),
+            }
+            .map_err(|e| failed(&e))
+        })();
+        give_buffer(raw);
+        if let Err(e) = resized {
+            give_buffer(out);
+            return Err(e);
+        }
+        if rgba {
+            Ok(Px::Rgba(buffer(width, height, out)?))
+        } else {
+            Ok(Px::Rgb(buffer(width, height, out)?))
+        }
+    }
+
+    /// Hands the pixel buffer back to this thread's pool, for the next image.
+    pub(crate) fn recycle(self) {
         match self {
-            Px::Rgb(i) => {
-                let src = fr::images::ImageRef::new(
-                    i.width(),
-                    i.height(),
-                    i.as_raw(),
-                    fr::PixelType::U8x3,
-                )
-                .map_err(|e| failed(&e))?;
-                let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x3);
-                resizer
-                    .resize(&src, &mut dst, &options)
-                    .map_err(|e| failed(&e))?;
-                Ok(Px::Rgb(buffer(width, height, dst.into_vec())?))
-            }
-            Px::Rgba(i) => {
-                let src = fr::images::ImageRef::new(
-                    i.width(),
-                    i.height(),
-                    i.as_raw(),
-                    fr::PixelType::U8x4,
-                )
-                .map_err(|e| failed(&e))?;
-                let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x4);
-                resizer
-                    .resize(&src, &mut dst, &options)
-                    .map_err(|e| failed(&e))?;
-                Ok(Px::Rgba(buffer(width, height, dst.into_vec())?))
-            }
+            Px::Rgb(i) => give_buffer(i.into_raw()),
+            Px::Rgba(i) => give_buffer(i.into_raw()),
         }
     }
 }

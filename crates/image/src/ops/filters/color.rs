@@ -29,33 +29,81 @@ pub(crate) fn encode(y: f32) -> f32 {
     v * 255.0
 }
 
-/// 8-bit sRGB to linear light, by table.
-pub(crate) fn decode_lut() -> &'static [f32; 256] {
-    static LUT: OnceLock<[f32; 256]> = OnceLock::new();
-    LUT.get_or_init(|| {
-        let mut t = [0.0; 256];
-        for (i, v) in t.iter_mut().enumerate() {
+/// The tables behind the 8-bit conversions, built once.
+struct Tables {
+    /// 8-bit sRGB to linear light.
+    decode: [f32; 256],
+    /// `edges[i]`: the linear-light value where the rounded sRGB value flips from `i` to
+    /// `i + 1` (the linearization of `i + 0.5`).
+    edges: [f32; 255],
+    /// `base[k]`: the 8-bit value of linear light `k / BUCKETS`, the start of its bucket.
+    base: [u8; BUCKETS],
+}
+
+/// Buckets over linear light 0..=1. The edges are at least 1 / (12.92 * 255) apart (in the
+/// linear segment near black), wider than a bucket, so a bucket holds at most one edge.
+const BUCKETS: usize = 4096;
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut t = Tables {
+            decode: [0.0; 256],
+            edges: [0.0; 255],
+            base: [0; BUCKETS],
+        };
+        for (i, v) in t.decode.iter_mut().enumerate() {
             *v = decode(i as f32);
+        }
+        for (i, v) in t.edges.iter_mut().enumerate() {
+            *v = decode(i as f32 + 0.5);
+        }
+        for (k, v) in t.base.iter_mut().enumerate() {
+            let y = k as f32 / BUCKETS as f32;
+            *v = t.edges.partition_point(|&e| e <= y) as u8;
         }
         t
     })
 }
 
-/// Linear light to the nearest 8-bit sRGB value, exactly as `encode(y).round()` but by a
-/// binary search over the 255 linear-light values where the rounding flips.
-pub(crate) fn encode_u8(y: f32) -> u8 {
-    static EDGES: OnceLock<[f32; 255]> = OnceLock::new();
-    let edges = EDGES.get_or_init(|| {
-        let mut t = [0.0; 255];
-        for (i, v) in t.iter_mut().enumerate() {
-            *v = decode(i as f32 + 0.5);
+impl Tables {
+    /// The nearest 8-bit value: the bucket's start, moved past the edge it may hold.
+    #[inline]
+    fn encode_u8(&self, y: f32) -> u8 {
+        // `as` saturates: negatives and NaN go to bucket 0, past 1 to the last one.
+        let k = ((y * BUCKETS as f32) as usize).min(BUCKETS - 1);
+        let mut v = self.base[k];
+        while let Some(&e) = self.edges.get(usize::from(v)) {
+            if e > y {
+                break;
+            }
+            v += 1;
         }
-        t
-    });
+        v
+    }
+
+    #[inline]
+    fn luminance_u8(&self, r: u8, g: u8, b: u8) -> u8 {
+        let d = &self.decode;
+        self.encode_u8(
+            0.2126 * d[usize::from(r)] + 0.7152 * d[usize::from(g)] + 0.0722 * d[usize::from(b)],
+        )
+    }
+}
+
+/// 8-bit sRGB to linear light, by table.
+pub(crate) fn decode_lut() -> &'static [f32; 256] {
+    &tables().decode
+}
+
+/// Linear light to the nearest 8-bit sRGB value, exactly as `encode(y).round()` but by table:
+/// the bucket of `y` gives the value at its start, and one comparison with the next rounding
+/// edge finishes it. NaN is 0.
+pub(crate) fn encode_u8(y: f32) -> u8 {
     if y.is_nan() {
         return 0;
     }
-    edges.partition_point(|&e| e <= y) as u8
+    tables().encode_u8(y)
 }
 
 /// Rounds and clamps a float to a byte; NaN becomes 0.
@@ -72,8 +120,27 @@ pub(crate) fn trunc_u8(v: f32) -> u8 {
 
 /// libvips' scRGB -> B_W luminance (Rec. 709 weights on linear light).
 pub(crate) fn luminance_u8(r: u8, g: u8, b: u8) -> u8 {
-    let lut = decode_lut();
-    encode_u8(0.2126 * lut[r as usize] + 0.7152 * lut[g as usize] + 0.0722 * lut[b as usize])
+    tables().luminance_u8(r, g, b)
+}
+
+/// [`luminance_u8`] of every pixel of `raw` (`channels` bytes each, RGB first), written to
+/// its three colour channels; any further channel (alpha) is kept.
+pub(crate) fn grey_in_place(raw: &mut [u8], channels: usize) {
+    let t = tables();
+    for p in raw.chunks_exact_mut(channels.max(3)) {
+        let g = t.luminance_u8(p[0], p[1], p[2]);
+        p[..3].fill(g);
+    }
+}
+
+/// Maps the luminance of every pixel through `lut` (by 8-bit luminance) into its colour
+/// channels; any further channel (alpha) is kept.
+pub(crate) fn map_luminance(raw: &mut [u8], channels: usize, lut: &[[u8; 3]; 256]) {
+    let t = tables();
+    for p in raw.chunks_exact_mut(channels.max(3)) {
+        let rgb = lut[usize::from(t.luminance_u8(p[0], p[1], p[2]))];
+        p[..3].copy_from_slice(&rgb);
+    }
 }
 
 fn lab_f(t: f32) -> f32 {
@@ -169,6 +236,25 @@ mod tests {
         for v in 0..=255u8 {
             assert_eq!(encode_u8(decode_lut()[v as usize]), v, "round trip of {v}");
         }
+    }
+
+    #[test]
+    fn encode_u8_table_equals_the_rounding_edges() {
+        let edges: Vec<f32> = (0..255).map(|i| decode(i as f32 + 0.5)).collect();
+        let search = |y: f32| edges.partition_point(|&e| e <= y) as u8;
+        // Every edge, its neighbours, and a dense sweep including out-of-range values.
+        for &e in &edges {
+            for y in [e, e.next_down(), e.next_up()] {
+                assert_eq!(encode_u8(y), search(y), "{y}");
+            }
+        }
+        for i in -1000..=201_000 {
+            let y = i as f32 / 200_000.0;
+            assert_eq!(encode_u8(y), search(y), "{y}");
+        }
+        assert_eq!(encode_u8(f32::NAN), 0);
+        assert_eq!(encode_u8(f32::INFINITY), 255);
+        assert_eq!(encode_u8(f32::NEG_INFINITY), 0);
     }
 
     #[test]
