@@ -866,6 +866,40 @@ impl Ops {
                     e.gif_loop = Some(n as u16);
                 }
             }
+            // sharp's `heif` checks, for `avif` (`compression: "av1"`).
+            Format::Avif => {
+                if let Some(q) = integer_in(o, "quality", 1, 100)? {
+                    e.avif.quality = Some(q as u8);
+                }
+                if let Some(l) = as_bool_opt(o, "lossless")? {
+                    e.avif.lossless = l;
+                }
+                if let Some(n) = integer_in(o, "effort", 0, 9)? {
+                    e.avif.effort = Some(n as u8);
+                }
+                if let Some(c) = defined(o.get("chromaSubsampling"))
+                    && !matches!(c.as_str(), Some("4:2:0" | "4:4:4"))
+                {
+                    return Err(invalid(
+                        "chromaSubsampling",
+                        "one of: 4:2:0, 4:4:4",
+                        Some(c),
+                    ));
+                }
+                if let Some(b) = defined(o.get("bitdepth")) {
+                    match as_integer(b) {
+                        Some(8) => {}
+                        Some(10 | 12) => {
+                            return Err(invalid(
+                                "bitdepth when using prebuilt binaries",
+                                "8",
+                                Some(b),
+                            ));
+                        }
+                        _ => return Err(invalid("bitdepth", "8, 10 or 12", Some(b))),
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())

@@ -31,6 +31,7 @@ pub(crate) struct EncodeOptions {
     pub(crate) webp_smart_subsample: bool,
     pub(crate) webp_effort: Option<u8>,
     pub(crate) gif_loop: Option<u16>,
+    pub(crate) avif: super::avif::AvifOptions,
 }
 
 /// The format is not available in this build.
@@ -54,11 +55,13 @@ pub(crate) fn still(px: Px, format: Format, o: &EncodeOptions) -> Result<Vec<u8>
         }
         Format::Gif => gif(vec![px], &[], o),
         Format::Tiff => tiff(px),
+        #[cfg(feature = "avif")]
+        Format::Avif => super::avif::encode_avif(px, &o.avif),
         other => Err(unsupported_output(other)),
     }
 }
 
-/// Encodes an animation (GIF or WebP).
+/// Encodes an animation (GIF or WebP; AVIF gets the first frame).
 pub(crate) fn animation(
     frames: Vec<Px>,
     delays: &[Duration],
@@ -68,6 +71,13 @@ pub(crate) fn animation(
     match format {
         Format::Gif => gif(frames, delays, o),
         Format::Webp => webp_animation(&frames, delays, o),
+        // sharp writes each page as an image of its own, the first being the primary one that
+        // viewers show: we write that first frame only.
+        #[cfg(feature = "avif")]
+        Format::Avif => match frames.into_iter().next() {
+            Some(first) => super::avif::encode_avif(first, &o.avif),
+            None => Err(processing_failure("avif encode: no frame".to_owned())),
+        },
         other => Err(unsupported_output(other)),
     }
 }

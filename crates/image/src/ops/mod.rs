@@ -14,6 +14,8 @@
 pub(crate) mod filters;
 use filters as fl;
 
+#[cfg_attr(not(feature = "avif"), allow(dead_code))]
+mod avif;
 mod decode;
 mod edits;
 mod encode;
@@ -270,7 +272,7 @@ pub fn transform(
     check_output_size(&ops, width, height, limits)?;
 
     let out_format = plan.output.or(ops.format).unwrap_or(format);
-    if matches!(out_format, Format::Avif | Format::Heif) {
+    if out_format == Format::Heif || (out_format == Format::Avif && !cfg!(feature = "avif")) {
         return Err(encode::unsupported_output(out_format));
     }
     let mut encode_options = ops.encode.clone();
@@ -299,7 +301,7 @@ pub fn transform(
         clock.check()?;
         let (w, h) = frames.first().map_or((0, 0), |f| (f.width(), f.height()));
         let (bytes, height) = match out_format {
-            Format::Gif | Format::Webp => (
+            Format::Gif | Format::Webp | Format::Avif => (
                 encode::animation(frames, &decoded.delays, out_format, &encode_options)?,
                 h,
             ),
