@@ -83,7 +83,7 @@
 //! - its header deny-list lacks `Set-Cookie`;
 //! - it has no `expires` parameter (not parsed here in either version).
 
-mod color_names;
+pub(crate) mod color_names;
 mod default;
 mod js;
 mod jsregex;
