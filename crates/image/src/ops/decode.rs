@@ -68,34 +68,17 @@ fn jpeg_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return None;
     }
-    let mut i = 2;
-    while i + 4 <= bytes.len() {
-        if bytes[i] != 0xFF {
-            return None;
-        }
-        let marker = bytes[i + 1];
-        if marker == 0xFF {
-            i += 1;
-            continue;
-        }
-        if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
-            i += 2;
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+    super::exif::walk_jpeg_segments(bytes, |marker, start, _| {
         let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-        if is_sof {
-            let body = bytes.get(i + 4..i + 9)?;
-            let height = u16::from_be_bytes([*body.get(1)?, *body.get(2)?]);
-            let width = u16::from_be_bytes([*body.get(3)?, *body.get(4)?]);
-            return (width > 0 && height > 0).then_some((u32::from(width), u32::from(height)));
-        }
-        if marker == 0xDA || marker == 0xD9 || len < 2 {
-            return None;
-        }
-        i += 2 + len;
-    }
-    None
+        // The first SOFn decides, even when it is truncated or says 0.
+        is_sof.then(|| {
+            let body = bytes.get(start..start + 5)?;
+            let height = u16::from_be_bytes([body[1], body[2]]);
+            let width = u16::from_be_bytes([body[3], body[4]]);
+            (width > 0 && height > 0).then_some((u32::from(width), u32::from(height)))
+        })
+    })
+    .flatten()
 }
 
 /// Decodes a JPEG, scaled down by `shrink` (1, 2, 4 or 8) in the DCT domain, to RGB.

@@ -16,6 +16,21 @@ pub(crate) fn orientation(format: Format, bytes: &[u8]) -> Option<u8> {
 }
 
 fn jpeg_exif(bytes: &[u8]) -> Option<&[u8]> {
+    walk_jpeg_segments(bytes, |marker, start, len| {
+        let body = bytes.get(start..(start + len).checked_sub(2)?)?;
+        (marker == 0xE1 && body.starts_with(b"Exif\0\0")).then(|| &body[6..])
+    })
+}
+
+/// Walks a JPEG's marker segments from after SOI up to the first scan, calling
+/// `visit(marker, payload_start, declared_length)` for each (SOS and EOI included) until it
+/// answers `Some`. Fill bytes, RSTn and TEM are skipped; a byte out of place, a length under
+/// 2, SOS or EOI end the walk. The declared length may run past the end of `bytes`: `visit`
+/// slices what it needs.
+pub(super) fn walk_jpeg_segments<T>(
+    bytes: &[u8],
+    mut visit: impl FnMut(u8, usize, usize) -> Option<T>,
+) -> Option<T> {
     let mut i = 2;
     while i + 4 <= bytes.len() {
         if bytes[i] != 0xFF {
@@ -26,21 +41,16 @@ fn jpeg_exif(bytes: &[u8]) -> Option<&[u8]> {
             i += 1;
             continue;
         }
-        // Start of scan or end of image: no more metadata segments.
-        if marker == 0xDA || marker == 0xD9 {
-            return None;
-        }
         if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
             i += 2;
             continue;
         }
         let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        if len < 2 {
-            return None;
+        if let Some(found) = visit(marker, i + 4, len) {
+            return Some(found);
         }
-        let body = bytes.get(i + 4..i + 2 + len)?;
-        if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
-            return Some(&body[6..]);
+        if marker == 0xDA || marker == 0xD9 || len < 2 {
+            return None;
         }
         i += 2 + len;
     }
