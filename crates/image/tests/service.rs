@@ -567,6 +567,36 @@ async fn too_large_for_lambda_is_413() {
 }
 
 #[tokio::test]
+async fn an_image_past_the_functions_memory_is_413_before_decoding() {
+    let f = Fixture::new();
+    // 1,400 x 1,400: 7.8 MB of RGBA decoded, about 16 MB with the working copy.
+    write(&f.root.join("big.png"), &png(1400, 1400));
+    let path = "/fit-in/10x10/big.png";
+    for vars in [
+        &[("LAMBDAKIT_MAX_DECODED_MB", "8")][..],
+        &[
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("LAMBDAKIT_MAX_DECODED_MB", "12"),
+        ][..],
+    ] {
+        let r = f.handler(vars).handle(&HandlerRequest::get(path)).await;
+        assert_eq!(r.status, 413, "{vars:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&r.body),
+            r#"{"status":413,"code":"TooLargeImageException","message":"The image is too large to process."}"#
+        );
+    }
+    // A 1,024 MB function (896 MiB of pixels) and a 128 MB one (64 MiB) both take it.
+    for memory in ["1024", "128"] {
+        let r = f
+            .handler(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory)])
+            .handle(&HandlerRequest::get(path))
+            .await;
+        assert_eq!(r.status, 200, "{memory} MB");
+    }
+}
+
+#[tokio::test]
 async fn transforms_and_content_type() {
     let f = Fixture::new();
     let h = f.handler(&[]);

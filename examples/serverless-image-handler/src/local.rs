@@ -19,22 +19,22 @@ use crate::aws::Clients;
 /// The fixture images (`crates/image/tests/fixtures`, provenance in its `SOURCES.md`), each
 /// uploaded under its file name with its content type.
 pub const FIXTURES: &[(&str, &str)] = &[
-    ("2569067123_aca715a2ee_o.jpg", "image/jpeg"),
+    ("path.jpg", "image/jpeg"),
     ("Landscape_1.jpg", "image/jpeg"),
     ("Landscape_3.jpg", "image/jpeg"),
     ("Landscape_6.jpg", "image/jpeg"),
     ("Landscape_8.jpg", "image/jpeg"),
     ("Portrait_1.jpg", "image/jpeg"),
     ("Portrait_6.jpg", "image/jpeg"),
-    ("blackbug.png", "image/png"),
-    ("Flag_of_the_Netherlands-alpha.png", "image/png"),
-    ("4.webp", "image/webp"),
-    ("5_webp_a.webp", "image/webp"),
-    ("rotating-squares.gif", "image/gif"),
+    ("transparent.png", "image/png"),
+    ("pil123p.png", "image/png"),
+    ("flower.webp", "image/webp"),
+    ("transparent.webp", "image/webp"),
+    ("chi.gif", "image/gif"),
 ];
 
-/// The real photo (JPEG, 2725x2225).
-pub const PHOTO: &str = "2569067123_aca715a2ee_o.jpg";
+/// The real photo (JPEG, 2560x1600, with EXIF, XMP and an ICC profile).
+pub const PHOTO: &str = "path.jpg";
 /// The `Cache-Control` stored with [`PHOTO`], which the handler passes on.
 pub const PHOTO_CACHE_CONTROL: &str = "max-age=86400,public";
 /// The `Expires` stored with [`PHOTO`] (an HTTP date), which the handler passes on.

@@ -29,7 +29,7 @@ async fn serve_answers_sih_urls_over_http_from_s3() {
     let server = tokio::spawn(serve(listener, handler));
 
     let response = fetch(format!(
-        "{base}/fit-in/100x100/filters:format(webp)/blackbug.png"
+        "{base}/fit-in/100x100/filters:format(webp)/transparent.png"
     ))
     .await;
     assert_eq!(response.status, 200, "{}", response.text());

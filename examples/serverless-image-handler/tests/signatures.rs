@@ -69,7 +69,7 @@ async fn a_default_request_built_and_signed_as_the_readme_shows_is_served() {
     );
     let response = handler.handle(&request_for(&url)).await;
     let out = served_image(&response).expect("a 200 with an image");
-    // Landscape_6 upright is 1800x1200.
+    // Landscape_6 upright is 1200x800.
     assert_eq!((out.format, out.width, out.height), ("webp", 400, 267));
 }
 

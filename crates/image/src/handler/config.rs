@@ -13,6 +13,13 @@ pub const SIGNATURE_MODE_VAR: &str = "LAMBDAKIT_SIGNATURE_MODE";
 pub const TIME_BUDGET_VAR: &str = "LAMBDAKIT_TIME_BUDGET_MS";
 /// `LAMBDAKIT_MAX_OUTPUT_DIMENSION`: the most output width or height, in pixels.
 pub const MAX_OUTPUT_DIMENSION_VAR: &str = "LAMBDAKIT_MAX_OUTPUT_DIMENSION";
+/// `LAMBDAKIT_MAX_DECODED_MB`: the pixel memory budget of one transform, in MiB (`0`: none).
+pub const MAX_DECODED_MB_VAR: &str = "LAMBDAKIT_MAX_DECODED_MB";
+/// Set by Lambda: the function's memory, in MB.
+pub const FUNCTION_MEMORY_VAR: &str = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+/// What the memory budget leaves the rest of the function (runtime, the source and encoded
+/// image, the response), in MiB.
+const FUNCTION_RESERVE_MB: u64 = 128;
 
 /// The image served when a request fails (`ENABLE_DEFAULT_FALLBACK_IMAGE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +50,7 @@ pub struct FallbackImage {
 /// | `LAMBDAKIT_SIGNATURE_MODE` | `signature_mode` | `v8` (path and query); `v6` signs the path only |
 /// | `LAMBDAKIT_TIME_BUDGET_MS` | `limits.time_budget` | 25 s |
 /// | `LAMBDAKIT_MAX_OUTPUT_DIMENSION` | `limits.max_output_dimension` | 16,383 |
+/// | `LAMBDAKIT_MAX_DECODED_MB` | `limits.max_decoded_bytes` | on Lambda, the function's memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`) less 128 MiB, at least 64 MiB; elsewhere 1 GiB; `0`: no limit |
 ///
 /// Values of ours that do not parse leave the default (and log a warning).
 #[derive(Debug, Clone, Default)]
@@ -118,6 +126,10 @@ impl Config {
                 }
             }
         }
+        limits.max_decoded_bytes = memory_budget(
+            get(MAX_DECODED_MB_VAR).as_deref(),
+            get(FUNCTION_MEMORY_VAR).as_deref(),
+        );
         if let Some(v) = get(MAX_OUTPUT_DIMENSION_VAR) {
             match v.trim().parse::<u32>() {
                 Ok(px) if px > 0 => limits.max_output_dimension = px,
@@ -164,6 +176,24 @@ impl Config {
 /// JavaScript's `\s`: Unicode white space plus the BOM.
 fn is_js_whitespace(c: char) -> bool {
     c.is_whitespace() || c == '\u{feff}'
+}
+
+/// [`Limits::max_decoded_bytes`] from `LAMBDAKIT_MAX_DECODED_MB`, else from the function's
+/// memory, else the default.
+fn memory_budget(explicit: Option<&str>, function_mb: Option<&str>) -> u64 {
+    const MIB: u64 = 1 << 20;
+    if let Some(v) = explicit {
+        match v.trim().parse::<u64>() {
+            Ok(mb) => return mb.saturating_mul(MIB),
+            Err(_) => {
+                tracing::warn!(variable = MAX_DECODED_MB_VAR, value = %v, "not a number of MiB; using the default")
+            }
+        }
+    }
+    match function_mb.map(|v| v.trim().parse::<u64>()) {
+        Some(Ok(mb)) if mb > 0 => mb.saturating_sub(FUNCTION_RESERVE_MB).max(64) * MIB,
+        _ => Limits::default().max_decoded_bytes,
+    }
 }
 
 /// `SHARP_SIZE_LIMIT` as Serverless Image Handler hands it to sharp's `limitInputPixels`:
@@ -253,6 +283,28 @@ mod tests {
         assert_eq!(
             none.limits.max_input_pixels,
             Limits::default().max_input_pixels
+        );
+    }
+
+    #[test]
+    fn the_memory_budget_follows_the_function_memory() {
+        const MIB: u64 = 1 << 20;
+        let budget = |pairs: &[(&str, &str)]| config(pairs).limits.max_decoded_bytes;
+        assert_eq!(budget(&[]), Limits::default().max_decoded_bytes);
+        assert_eq!(budget(&[(FUNCTION_MEMORY_VAR, "1024")]), 896 * MIB);
+        assert_eq!(budget(&[(FUNCTION_MEMORY_VAR, "128")]), 64 * MIB);
+        assert_eq!(
+            budget(&[(FUNCTION_MEMORY_VAR, "junk")]),
+            Limits::default().max_decoded_bytes
+        );
+        assert_eq!(
+            budget(&[(FUNCTION_MEMORY_VAR, "1024"), (MAX_DECODED_MB_VAR, "300")]),
+            300 * MIB
+        );
+        assert_eq!(budget(&[(MAX_DECODED_MB_VAR, "0")]), 0, "0 turns it off");
+        assert_eq!(
+            budget(&[(MAX_DECODED_MB_VAR, "lots"), (FUNCTION_MEMORY_VAR, "2048")]),
+            1920 * MIB
         );
     }
 

@@ -34,7 +34,8 @@ use bytes::Bytes;
 use tracing::Instrument as _;
 
 pub use self::config::{
-    Config, FallbackImage, MAX_OUTPUT_DIMENSION_VAR, SIGNATURE_MODE_VAR, TIME_BUDGET_VAR,
+    Config, FUNCTION_MEMORY_VAR, FallbackImage, MAX_DECODED_MB_VAR, MAX_OUTPUT_DIMENSION_VAR,
+    SIGNATURE_MODE_VAR, TIME_BUDGET_VAR,
 };
 use crate::ops::{OverlaySource, Plan, transform};
 use crate::request::{ImageRequest, RequestConfig};

@@ -161,7 +161,9 @@ pub(crate) fn still(format: Format, bytes: &[u8]) -> Result<Px> {
 
 /// Decodes every frame of a GIF, refusing once the frames together pass `max_pixels`.
 /// Returns `None` for a single-frame GIF (not an animation).
-pub(crate) fn gif_frames(bytes: &[u8], max_pixels: u64) -> Result<Option<Decoded>> {
+/// Every frame of a GIF, refused when the frames together pass `max_pixels` or hold more
+/// than `max_bytes` of RGBA (0: no limit), checked frame by frame as they are decoded.
+pub(crate) fn gif_frames(bytes: &[u8], max_pixels: u64, max_bytes: u64) -> Result<Option<Decoded>> {
     let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
         .map_err(|e| instantiation_error().with_source(e))?;
     let mut frames = Vec::new();
@@ -183,6 +185,12 @@ pub(crate) fn gif_frames(bytes: &[u8], max_pixels: u64) -> Result<Option<Decoded
         total += u64::from(buffer.width()) * u64::from(buffer.height());
         if max_pixels > 0 && total > max_pixels {
             return Err(super::pixel_limit_error());
+        }
+        if max_bytes > 0 && total.saturating_mul(4) > max_bytes {
+            return Err(super::over_memory_budget(
+                total.saturating_mul(4),
+                max_bytes,
+            ));
         }
         frames.push(Px::Rgba(buffer));
     }

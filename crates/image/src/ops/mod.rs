@@ -46,6 +46,16 @@ pub struct Limits {
     pub max_output_pixels: u64,
     /// Time budget for one transform.
     pub time_budget: Duration,
+    /// Most bytes of pixels one transform may hold, estimated from the image header before
+    /// anything is decoded; past it, a 413 `TooLargeImageException`. 0 means no limit.
+    ///
+    /// The estimate is twice the decoded image (the decoded frame and the working copy an edit
+    /// or a conversion makes; for JPEG, of the size shrink-on-load decodes to; 4 bytes a pixel
+    /// otherwise, all frames of an animation) plus the output frame at 4 bytes a pixel. sharp
+    /// streams through libvips and needs no such limit; this pipeline holds whole frames, so a
+    /// 100-megapixel PNG would need about 800 MB. The default is 1 GiB;
+    /// [`Config::from_env`](crate::handler::Config::from_env) sets it from the function's memory.
+    pub max_decoded_bytes: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +66,7 @@ impl Default for Limits {
             max_output_dimension: fl::MAX_SIDE,
             max_output_pixels: 0x3FFF * 0x3FFF,
             time_budget: Duration::from_secs(25),
+            max_decoded_bytes: 1 << 30,
         }
     }
 }
@@ -201,6 +212,18 @@ fn too_large() -> Error {
     )
 }
 
+/// Past [`Limits::max_decoded_bytes`].
+pub(crate) fn over_memory_budget(needed: u64, budget: u64) -> Error {
+    Error::new(
+        413,
+        "TooLargeImageException",
+        "The image is too large to process.",
+    )
+    .with_source(format!(
+        "about {needed} bytes of pixels needed, the budget is {budget}"
+    ))
+}
+
 fn timeout() -> Error {
     Error::new(503, "TimeoutException", "Image processing timed out.")
 }
@@ -256,7 +279,9 @@ pub fn transform(
     // SIH: animated when asked, else when the content is a GIF; then only with > 1 page.
     let wants_animation = plan.animated.unwrap_or(format == Format::Gif);
     let animation = if wants_animation && format == Format::Gif {
-        decode::gif_frames(input, limits.max_input_pixels)?
+        // The first frame alone must fit, before it is decoded.
+        check_memory(format, (width, height), 1, (0, 0), limits)?;
+        decode::gif_frames(input, limits.max_input_pixels, limits.max_decoded_bytes / 2)?
     } else {
         None
     };
@@ -269,7 +294,7 @@ pub fn transform(
     };
     let mut ops = ops.as_ref().map_err(Deferred::to_error)?.clone();
     resolve_ratio(&mut ops, width, height)?;
-    check_output_size(&ops, width, height, limits)?;
+    let (out_w, out_h) = check_output_size(&ops, width, height, limits)?;
 
     let out_format = plan.output.or(ops.format).unwrap_or(format);
     if out_format == Format::Heif || (out_format == Format::Avif && !cfg!(feature = "avif")) {
@@ -334,13 +359,14 @@ pub fn transform(
         && ops.trim.is_none()
         && !(ops.rotate_before
             && (ops.angle % 360 != 0 || ops.flip || ops.flop || ops.rotation_angle != 0.0));
+    let shrink = if format == Format::Jpeg && should_pre_shrink {
+        let (h, v) = geometry::resolve_shrink(width, height, &ops.resize);
+        geometry::jpeg_shrink_on_load(h, v)
+    } else {
+        1
+    };
+    check_memory(format, (width, height), shrink, (out_w, out_h), limits)?;
     let px = if format == Format::Jpeg {
-        let shrink = if should_pre_shrink {
-            let (h, v) = geometry::resolve_shrink(width, height, &ops.resize);
-            geometry::jpeg_shrink_on_load(h, v)
-        } else {
-            1
-        };
         decode::jpeg(input, shrink)?
     } else {
         decode::still(format, input)?
@@ -379,8 +405,36 @@ fn resolve_ratio(ops: &mut Ops, width: u32, height: u32) -> Result<()> {
     Ok(())
 }
 
-/// Refuses outputs past the limit before any pixel is allocated.
-fn check_output_size(ops: &Ops, width: u32, height: u32, limits: &Limits) -> Result<()> {
+/// The bytes of pixels a still transform holds at its peak, estimated (see
+/// [`Limits::max_decoded_bytes`]); refused past the budget.
+fn check_memory(
+    format: Format,
+    (width, height): (u32, u32),
+    shrink: u8,
+    (out_w, out_h): (u64, u64),
+    limits: &Limits,
+) -> Result<()> {
+    if limits.max_decoded_bytes == 0 {
+        return Ok(());
+    }
+    let decoded = if format == Format::Jpeg {
+        let s = u64::from(shrink.max(1));
+        u64::from(width).div_ceil(s) * u64::from(height).div_ceil(s) * 3
+    } else {
+        u64::from(width) * u64::from(height) * 4
+    };
+    let needed = decoded
+        .saturating_mul(2)
+        .saturating_add(out_w.saturating_mul(out_h).saturating_mul(4));
+    if needed > limits.max_decoded_bytes {
+        return Err(over_memory_budget(needed, limits.max_decoded_bytes));
+    }
+    Ok(())
+}
+
+/// Refuses outputs past the limit before any pixel is allocated; the output size it
+/// estimates (the final size after a resize, extend or rotation, when the plan has one).
+fn check_output_size(ops: &Ops, width: u32, height: u32, limits: &Limits) -> Result<(u64, u64)> {
     let max = u64::from(limits.max_output_dimension);
     let (mut w, mut h) = (u64::from(width), u64::from(height));
     if let Some(e) = ops.extract_pre {
@@ -411,7 +465,7 @@ fn check_output_size(ops: &Ops, width: u32, height: u32, limits: &Limits) -> Res
     if w > max || h > max || w.saturating_mul(h) > limits.max_output_pixels {
         return Err(too_large());
     }
-    Ok(())
+    Ok((w, h))
 }
 
 fn decode_overlay(bytes: &[u8], limits: &Limits) -> Result<Px> {
@@ -424,7 +478,10 @@ fn decode_overlay(bytes: &[u8], limits: &Limits) -> Result<Px> {
     };
     let format = Format::sniff(bytes).ok_or_else(overlay_error)?;
     let (w, h) = decode::dimensions(format, bytes).map_err(|_| overlay_error())?;
-    if limits.max_input_pixels > 0 && u64::from(w) * u64::from(h) > limits.max_input_pixels {
+    let pixels = u64::from(w) * u64::from(h);
+    if (limits.max_input_pixels > 0 && pixels > limits.max_input_pixels)
+        || (limits.max_decoded_bytes > 0 && pixels * 4 > limits.max_decoded_bytes / 2)
+    {
         return Err(overlay_error());
     }
     let orientation = exif::orientation(format, bytes).unwrap_or(1);

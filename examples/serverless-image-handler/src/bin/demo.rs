@@ -108,7 +108,7 @@ async fn main() -> Result<(), BoxError> {
         &handler,
         &out,
         "01-default-resize",
-        "Default request: the photo (2725x2225) cropped to 600x400",
+        "Default request: the photo (2560x1600) cropped to 600x400",
         &default_path(&serde_json::json!({
             "bucket": bucket,
             "key": PHOTO,
@@ -140,7 +140,7 @@ async fn main() -> Result<(), BoxError> {
         &out,
         "04-webp-alpha-to-png",
         "WebP with alpha to PNG (alpha kept)",
-        "/filters:format(png)/5_webp_a.webp",
+        "/filters:format(png)/transparent.webp",
         200,
     )
     .await?;
@@ -157,9 +157,9 @@ async fn main() -> Result<(), BoxError> {
         &handler,
         &out,
         "06-watermark",
-        "Watermark: the half-transparent flag, 30% of the size, at (10, 10)",
+        "Watermark: the toucan (a palette PNG with transparency), 30% of the size, at (10, 10)",
         &format!(
-            "/fit-in/600x600/filters:watermark({bucket},Flag_of_the_Netherlands-alpha.png,10,10,0,30,30)/Landscape_1.jpg"
+            "/fit-in/600x600/filters:watermark({bucket},pil123p.png,10,10,0,30,30)/Landscape_1.jpg"
         ),
         200,
     )
@@ -168,7 +168,7 @@ async fn main() -> Result<(), BoxError> {
         &handler,
         &out,
         "07-exif-upright",
-        "EXIF orientation 6 (stored 1200x1800 on its side): comes out upright, 400x267",
+        "EXIF orientation 6 (stored 800x1200 on its side): comes out upright, 400x267",
         "/fit-in/400x400/Landscape_6.jpg",
         200,
     )
@@ -177,8 +177,8 @@ async fn main() -> Result<(), BoxError> {
         &handler,
         &out,
         "08-animated-gif",
-        "Animated GIF (80x80, 30 frames) resized to 40x40, every frame kept",
-        "/fit-in/40x40/rotating-squares.gif",
+        "Animated GIF (320x240, 31 frames) resized to 160x120, every frame kept",
+        "/fit-in/160x160/chi.gif",
         200,
     )
     .await?;
