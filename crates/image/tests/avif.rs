@@ -18,7 +18,7 @@ use lambdakit_image::{Edits, Format};
 use serde_json::{Value, json};
 
 fn edits(v: Value) -> Edits {
-    v.as_object().expect("edits object").clone()
+    serde_json::from_value(v).expect("edits object")
 }
 
 fn gradient(w: u32, h: u32) -> RgbImage {

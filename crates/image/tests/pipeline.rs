@@ -9,7 +9,7 @@ use lambdakit_image::{Edits, Format};
 use serde_json::{Value, json};
 
 fn edits(v: Value) -> Edits {
-    v.as_object().expect("edits object").clone()
+    serde_json::from_value(v).expect("edits object")
 }
 
 /// A gradient so resampling and cropping have something to show.

@@ -58,25 +58,30 @@ fn canonical(v: &Value) -> Value {
     }
 }
 
-/// Runs one case; returns a description of each mismatch.
-fn run(case: &Value) -> Vec<String> {
-    let name = case["name"]
-        .as_str()
-        .map_or_else(|| format!("{:?}", case["path"]), str::to_owned);
+/// The request a case describes, parsed and (with a content type) its output resolved.
+fn parse(case: &Value) -> lambdakit_image::Result<ImageRequest> {
     let path = case["path"].as_str().expect("path");
     let query = strings(case.get("query"));
     let env = strings(case.get("env"));
     let accept = case.get("accept").and_then(Value::as_str);
     let config = RequestConfig::from_lookup(|k| env.get(k).cloned());
-    let mut problems = Vec::new();
-    let mut fail = |what: String| problems.push(format!("{name}: {what}"));
-
-    let result = ImageRequest::parse(path, &query, accept, &config).and_then(|mut r| {
+    ImageRequest::parse(path, &query, accept, &config).and_then(|mut r| {
         if let Some(ct) = case.get("contentType").and_then(Value::as_str) {
             r.resolve_output(ct)?;
         }
         Ok(r)
-    });
+    })
+}
+
+/// Runs one case; returns a description of each mismatch.
+fn run(case: &Value) -> Vec<String> {
+    let name = case["name"]
+        .as_str()
+        .map_or_else(|| format!("{:?}", case["path"]), str::to_owned);
+    let mut problems = Vec::new();
+    let mut fail = |what: String| problems.push(format!("{name}: {what}"));
+
+    let result = parse(case);
     match (result, case.get("error"), case.get("expect")) {
         (Err(e), Some(error), _) => {
             let got =
@@ -95,7 +100,10 @@ fn run(case: &Value) -> Vec<String> {
             got.insert("requestType".into(), type_name(r.request_type).into());
             got.insert("bucket".into(), r.bucket.clone().into());
             got.insert("key".into(), r.key.clone().into());
-            got.insert("edits".into(), Value::Object(r.edits.clone()));
+            got.insert(
+                "edits".into(),
+                Value::Object(r.edits.clone().into_iter().collect()),
+            );
             got.insert(
                 "outputFormat".into(),
                 r.output_format.map_or(Value::Null, |f| f.name().into()),
@@ -175,6 +183,51 @@ fn serverless_image_handler_outputs() {
 
 /// 1,200 Thumbor filters with random arguments (numbers as `Number()` and `parseInt` read
 /// them, colours, watermark positions), through Serverless Image Handler's own code.
+/// The edits keys of a recorded answer in the order SIH's object held them (the recordings
+/// are `JSON.stringify` output, which keeps that order).
+#[derive(serde::Deserialize)]
+struct KeyOrder {
+    expect: Option<ExpectedKeys>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExpectedKeys {
+    edits: Option<lambdakit_image::indexmap::IndexMap<String, serde::de::IgnoredAny>>,
+}
+
+// SIH calls sharp once per edits key, in the object's order, and some of sharp's results
+// depend on that order: every recorded answer's keys must come in the same order.
+#[test]
+fn edits_keys_come_in_sihs_order() {
+    let mut checked = 0;
+    for (file, text) in [
+        (
+            "sih_oracle_cases.json",
+            include_str!("request/sih_oracle_cases.json"),
+        ),
+        (
+            "sih_oracle_filter_values.json",
+            include_str!("request/sih_oracle_filter_values.json"),
+        ),
+    ] {
+        let orders: Vec<KeyOrder> = serde_json::from_str(text).expect("valid JSON");
+        for (case, order) in cases(file).iter().zip(orders) {
+            let Some(expected) = order.expect.and_then(|e| e.edits) else {
+                continue;
+            };
+            let Ok(r) = parse(case) else { continue };
+            let expected: Vec<&String> = expected.keys().collect();
+            let got: Vec<&String> = r.edits.keys().collect();
+            assert_eq!(got, expected, "{file}: {}", case["path"]);
+            checked += usize::from(expected.len() > 1);
+        }
+    }
+    assert!(
+        checked > 100,
+        "only {checked} answers with two or more edits"
+    );
+}
+
 #[test]
 fn serverless_image_handler_filter_values() {
     run_all("sih_oracle_filter_values.json");

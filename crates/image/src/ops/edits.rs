@@ -1114,7 +1114,7 @@ mod tests {
     use serde_json::json;
 
     fn edits(v: Value) -> Edits {
-        v.as_object().expect("object").clone()
+        v.as_object().expect("object").clone().into_iter().collect()
     }
 
     #[test]

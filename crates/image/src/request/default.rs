@@ -42,6 +42,127 @@ pub fn decode_request(path: &str) -> Result<Value> {
     Ok(value)
 }
 
+/// The keys of the request's `edits` object in the order `JSON.parse` gives them: the order
+/// of the document (a repeated key keeps its first place and its last value), except that
+/// array-index keys (`"0"`, `"1"`, ...) come first in ascending order, as in any JavaScript
+/// object. `None` when the path does not decode to an object whose `edits` is an object.
+pub(crate) fn edits_key_order(path: &str) -> Option<Vec<String>> {
+    let encoded = path.strip_prefix('/').unwrap_or(path);
+    let text = String::from_utf8_lossy(&js::node_base64_decode(encoded)).into_owned();
+    let top: TopLevel = serde_json::from_str(&text).ok()?;
+    let mut keys = top.0?;
+    let index = |k: &str| {
+        k.parse::<u32>()
+            .ok()
+            .filter(|n| *n != u32::MAX && n.to_string() == k)
+    };
+    keys.sort_by_key(|k| index(k).map_or((1, 0), |n| (0, n)));
+    Some(keys)
+}
+
+/// `map` (the edits as parsed, in no particular order) in the order of `keys`; keys the list
+/// lacks go last, in `map`'s order.
+pub(crate) fn in_document_order(
+    map: &serde_json::Map<String, Value>,
+    keys: Vec<String>,
+) -> crate::Edits {
+    let mut edits: crate::Edits = keys
+        .into_iter()
+        .filter_map(|k| map.get(&k).map(|v| (k, v.clone())))
+        .collect();
+    for (k, v) in map {
+        if !edits.contains_key(k) {
+            edits.insert(k.clone(), v.clone());
+        }
+    }
+    edits
+}
+
+/// A JSON document read only for the key order of its top-level `edits` object (the last
+/// `edits` wins, as in `JSON.parse`).
+struct TopLevel(Option<Vec<String>>);
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<TopLevel, A::Error> {
+                let mut edits = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "edits" {
+                        edits = map.next_value::<KeyOrder>()?.0;
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(TopLevel(edits))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+/// The keys of a JSON object in document order, each once; `None` for any other value.
+struct KeyOrder(Option<Vec<String>>);
+
+impl<'de> serde::Deserialize<'de> for KeyOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<KeyOrder, A::Error> {
+                let mut keys: Vec<String> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                Ok(KeyOrder(Some(keys)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<KeyOrder, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(KeyOrder(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<KeyOrder, E> {
+                Ok(KeyOrder(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<KeyOrder, E> {
+                Ok(KeyOrder(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<KeyOrder, E> {
+                Ok(KeyOrder(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<KeyOrder, E> {
+                Ok(KeyOrder(None))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<KeyOrder, E> {
+                Ok(KeyOrder(None))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<KeyOrder, E> {
+                Ok(KeyOrder(None))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// `decoded[field]` as JavaScript reads it: `None` (undefined) for a missing field and for
 /// anything that is not an object.
 pub(crate) fn field<'a>(decoded: &'a Value, name: &str) -> Option<&'a Value> {

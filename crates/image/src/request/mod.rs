@@ -22,9 +22,11 @@
 //! assert_eq!((request.bucket.as_str(), request.key.as_str()), ("images", "photos/cat.jpg"));
 //! // The query's `width` replaces the path's whole `resize`, as in Serverless Image Handler.
 //! assert_eq!(
-//!     serde_json::Value::Object(request.edits.clone()),
+//!     serde_json::to_value(&request.edits).expect("JSON"),
 //!     serde_json::json!({"resize": {"width": 100}, "grayscale": true})
 //! );
+//! // In the order Serverless Image Handler calls sharp.
+//! assert_eq!(request.edits.keys().collect::<Vec<_>>(), ["resize", "grayscale"]);
 //! request.resolve_output("image/jpeg")?;
 //! assert_eq!(request.output_format, None);
 //! # Ok::<(), lambdakit_image::Error>(())
@@ -304,7 +306,10 @@ impl ImageRequest {
                 let raw_edits = default::field(decoded, "edits");
                 let edits: Edits = raw_edits
                     .map(|e| match e {
-                        Value::Object(map) => map.clone(),
+                        Value::Object(map) => default::in_document_order(
+                            map,
+                            default::edits_key_order(path).unwrap_or_default(),
+                        ),
                         other => default::entries(other).into_iter().collect(),
                     })
                     .unwrap_or_default();
@@ -466,7 +471,7 @@ impl ImageRequest {
             .find(|k| ACCEPTED.contains(&k.as_str()))
             .cloned();
         if let Some(key) = quality_key.filter(|k| k != output)
-            && let Some(quality) = self.edits.remove(&key)
+            && let Some(quality) = self.edits.shift_remove(&key)
         {
             self.edits.insert(output.to_owned(), quality);
         }

@@ -30,7 +30,7 @@ pub(crate) fn map_query_params_to_edits(query: &BTreeMap<String, String>) -> Edi
         };
         if nested {
             let resize = edits
-                .entry("resize")
+                .entry("resize".to_owned())
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(resize) = resize {
                 resize.insert(key.to_owned(), mapped);

@@ -294,7 +294,7 @@ pub(crate) fn map_filter(
 /// `currentEdits.resize`, created empty when undefined.
 fn resize_of(edits: &mut Edits) -> &mut Map<String, Value> {
     let resize = edits
-        .entry("resize")
+        .entry("resize".to_owned())
         .or_insert_with(|| Value::Object(Map::new()));
     if !resize.is_object() {
         *resize = Value::Object(Map::new());
