@@ -12,7 +12,7 @@
 // The pipeline (another module) is the caller; until every edit is wired some are unused.
 #![allow(dead_code)]
 
-mod color;
+pub(crate) mod color;
 mod conv;
 mod geometry;
 mod named;

@@ -75,7 +75,8 @@ impl Position {
     fn gravity(self) -> u8 {
         match self {
             Self::Gravity(g) => g,
-            // Strategies are approximated by the centre.
+            // A strategy embeds (`contain`) at the centre, as sharp does; a `cover` crop with
+            // one goes through `smartcrop` instead.
             Self::Entropy | Self::Attention => 0,
         }
     }

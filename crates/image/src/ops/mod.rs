@@ -22,6 +22,7 @@ mod encode;
 mod exif;
 mod geometry;
 mod pixels;
+mod smartcrop;
 
 use std::time::{Duration, Instant};
 
@@ -608,6 +609,27 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
         let layout = geometry::layout(px.width(), px.height(), &ops.resize);
         match layout.canvas {
             Canvas::None => px = px.resize(layout.scaled_width, layout.scaled_height)?,
+            Canvas::Crop { width, height, .. }
+                if matches!(
+                    ops.resize.position,
+                    geometry::Position::Entropy | geometry::Position::Attention
+                ) =>
+            {
+                // A strategy: libvips's smartcrop on the whole scaled image; sharp refuses it
+                // for the pages of an animation.
+                if animation {
+                    return Err(processing_failure(
+                        "Resize strategy is not supported for multi-page images".to_owned(),
+                    ));
+                }
+                px = px.resize(layout.scaled_width, layout.scaled_height)?;
+                let (left, top) = if ops.resize.position == geometry::Position::Entropy {
+                    smartcrop::entropy(&px, width, height)
+                } else {
+                    smartcrop::attention(&px, width, height)
+                };
+                px = px.crop(left, top, width, height);
+            }
             Canvas::Crop {
                 left,
                 top,
