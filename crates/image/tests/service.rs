@@ -635,6 +635,87 @@ async fn edits_apply_in_the_order_the_request_gives_them() {
     }
 }
 
+/// Frames of a GIF or WebP.
+fn frames(bytes: &[u8]) -> usize {
+    use image::AnimationDecoder as _;
+    let cursor = std::io::Cursor::new(bytes);
+    if bytes.starts_with(b"GIF") {
+        image::codecs::gif::GifDecoder::new(cursor)
+            .expect("gif")
+            .into_frames()
+            .count()
+    } else {
+        let decoder = image::codecs::webp::WebPDecoder::new(cursor).expect("webp");
+        if decoder.has_animation() {
+            decoder.into_frames().count()
+        } else {
+            1
+        }
+    }
+}
+
+// image-handler/animated.spec.ts: SIH animates only when `edits.animated` says so or, when it
+// does not, when the request's content type (after the output format is chosen) is
+// image/gif. An animated GIF asked for as WebP (AUTO_WEBP, format(webp)) gives one frame.
+#[tokio::test]
+async fn gifs_animate_as_sih_decides_from_the_content_type() {
+    let f = Fixture::new();
+    write(
+        &f.root.join("chi.gif"),
+        &fixture("crates/image/tests/fixtures/chi.gif"),
+    );
+    let webp = [("Accept", "image/webp,*/*")];
+    for (vars, path, accept, (format, count)) in [
+        (&[][..], "/fit-in/64x64/chi.gif", None, ("image/gif", 31)),
+        (
+            &[][..],
+            "/fit-in/64x64/filters:format(webp)/chi.gif",
+            None,
+            ("image/webp", 1),
+        ),
+        (
+            &[("AUTO_WEBP", "Yes")][..],
+            "/fit-in/64x64/chi.gif",
+            Some(&webp),
+            ("image/webp", 1),
+        ),
+        (
+            &[("AUTO_WEBP", "Yes")][..],
+            "/fit-in/64x64/chi.gif",
+            None,
+            ("image/gif", 31),
+        ),
+    ] {
+        let mut request = HandlerRequest::get(path);
+        for (k, v) in accept.into_iter().flatten() {
+            request = request.with_header(k, v);
+        }
+        let r = f.handler(vars).handle(&request).await;
+        assert_eq!(
+            r.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(header(&r, "Content-Type"), format, "{path} {vars:?}");
+        assert_eq!(frames(&r.body), count, "{path} {vars:?}");
+    }
+    // `"animated": true` animates the WebP too (libwebp's animation encoder merges the
+    // identical frames of chi.gif's 31 into 22, as sharp's WebP of it has 22 pages); `false`
+    // keeps one frame in GIF.
+    for (edits, format, count) in [
+        (serde_json::json!({"animated": true}), "webp", 22),
+        (serde_json::json!({"animated": false}), "gif", 1),
+    ] {
+        let path = default_path(
+            &serde_json::json!({"key": "chi.gif", "edits": edits, "outputFormat": format}),
+        );
+        let r = f.handler(&[]).handle(&HandlerRequest::get(path)).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(frames(&r.body), count, "{edits} {format}");
+    }
+}
+
 #[tokio::test]
 async fn transforms_and_content_type() {
     let f = Fixture::new();

@@ -288,7 +288,8 @@ impl<S: ImageSource, K: SecretProvider> ImageHandler<S, K> {
         // `image/<format>` as Serverless Image Handler names it (`image/jpg` for `jpg`).
         let content_type = request.content_type.clone().unwrap_or(source_type);
 
-        let plan = Plan::new(&request.edits, request.output_format, request.effort)?;
+        let plan = Plan::new(&request.edits, request.output_format, request.effort)?
+            .with_content_type(&content_type);
         let body = if plan.is_noop() {
             source.bytes.to_vec()
         } else {

@@ -111,12 +111,27 @@ pub struct Plan {
     empty: bool,
     /// `edits.animated` when given.
     animated: Option<bool>,
+    /// Whether a multi-frame image animates when `edits.animated` is not given: `None` for
+    /// "when the input is a GIF", or what [`Plan::with_content_type`] decided.
+    animated_by_default: Option<bool>,
     still: std::result::Result<Ops, Deferred>,
     animation: std::result::Result<Ops, Deferred>,
     overlay: Option<OverlaySource>,
 }
 
 impl Plan {
+    /// Decides, as Serverless Image Handler does, whether a multi-frame image animates when the
+    /// edits do not say (`animated`): only when the request's content type, once its output
+    /// format is settled ([`ImageRequest::content_type`](crate::ImageRequest::content_type)
+    /// after `resolve_output`), is `image/gif`. So an animated GIF asked for as WebP (by
+    /// `format(webp)`, `outputFormat` or `AUTO_WEBP`) gives its first frame, as on SIH, unless
+    /// the edits say `"animated": true`. Without this call a GIF input animates.
+    #[must_use]
+    pub fn with_content_type(mut self, content_type: &str) -> Self {
+        self.animated_by_default = Some(content_type == "image/gif");
+        self
+    }
+
     /// Validates Serverless Image Handler edits and the output format.
     ///
     /// `output` is the format SIH's request parsing chose (`toFormat`, Thumbor's `format()`,
@@ -152,6 +167,7 @@ impl Plan {
             effort: effort.map(|e| e.min(6)),
             empty: edits.is_empty(),
             animated,
+            animated_by_default: None,
             still,
             animation,
             overlay,
@@ -278,7 +294,10 @@ pub fn transform(
     };
 
     // SIH: animated when asked, else when the content is a GIF; then only with > 1 page.
-    let wants_animation = plan.animated.unwrap_or(format == Format::Gif);
+    let wants_animation = plan
+        .animated
+        .or(plan.animated_by_default)
+        .unwrap_or(format == Format::Gif);
     let animation = if wants_animation && format == Format::Gif {
         // The first frame alone must fit, before it is decoded.
         check_memory(format, (width, height), 1, (0, 0), limits)?;
