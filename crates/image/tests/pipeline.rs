@@ -1115,6 +1115,92 @@ fn strategies_are_refused_for_animations_as_sharp_refuses_them() {
     assert_eq!((out.width, out.height), (20, 10));
 }
 
+/// `jpeg` with `icc` in `chunks` APP2 `ICC_PROFILE` segments after SOI, and any it had removed.
+fn with_icc(jpeg: &[u8], icc: &[u8], chunks: usize) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    let size = icc.len().div_ceil(chunks.max(1)).max(1);
+    let parts: Vec<&[u8]> = icc.chunks(size).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let len = 2 + 12 + 2 + part.len();
+        out.extend_from_slice(&[0xFF, 0xE2]);
+        out.extend_from_slice(&u16::try_from(len).expect("segment").to_be_bytes());
+        out.extend_from_slice(b"ICC_PROFILE\0");
+        out.extend_from_slice(&[i as u8 + 1, parts.len() as u8]);
+        out.extend_from_slice(part);
+    }
+    // Copy the rest, leaving out the original's own ICC segments.
+    let mut i = 2;
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF && jpeg[i + 1] != 0xDA {
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        let body = &jpeg[i + 4..i + 2 + len];
+        if !(jpeg[i + 1] == 0xE2 && body.starts_with(b"ICC_PROFILE\0")) {
+            out.extend_from_slice(&jpeg[i..i + 2 + len]);
+        }
+        i += 2 + len;
+    }
+    out.extend_from_slice(&jpeg[i..]);
+    out
+}
+
+// sharp imports an image through its embedded ICC profile into sRGB. `colormatch.png` (Pillow's
+// test image, tagged ColorMatch RGB: gamma 1.8, its own primaries) at 200 wide against sharp
+// 0.34.2's output for the same resize (`tests/fixtures/sharp/`); ignoring the profile puts
+// every pixel about 15 levels off.
+#[test]
+fn embedded_colour_profiles_are_converted_to_srgb_like_sharp() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let read = |name: &str| std::fs::read(format!("{dir}/{name}")).expect("fixture");
+    let to_png = |input: &[u8], e: Value| {
+        let plan = Plan::new(&edits(e), Some(Format::Png), None).expect("plan");
+        decode(
+            &transform(input, &plan, None, &Limits::default())
+                .expect("transform")
+                .bytes,
+        )
+    };
+    let tagged = read("colormatch.png");
+    let sharp = decode(&read("sharp/colormatch-200.png"));
+    let ours = to_png(&tagged, json!({"resize": {"width": 200}}));
+    let d = mean_abs_diff(&ours, &sharp);
+    assert!(d < 1.5, "{d}");
+    // The same PNG without its iCCP chunk: read as sRGB, far from sharp's.
+    let icc = {
+        use image::ImageDecoder as _;
+        image::codecs::png::PngDecoder::new(Cursor::new(&tagged))
+            .expect("png")
+            .icc_profile()
+            .expect("icc")
+            .expect("a profile")
+    };
+    let untagged = png_rgba(&decode(&tagged));
+    let d = mean_abs_diff(
+        &to_png(&untagged, json!({"resize": {"width": 200}})),
+        &sharp,
+    );
+    assert!(d > 10.0, "{d}");
+    // JPEG: the same profile in APP2 segments, whole or split in three, converts a photo alike;
+    // path.jpg's own sRGB profile changes nothing.
+    let photo = read("Landscape_1.jpg");
+    let plain = to_png(&photo, json!({"resize": {"width": 120}}));
+    let one = to_png(
+        &with_icc(&photo, &icc, 1),
+        json!({"resize": {"width": 120}}),
+    );
+    let three = to_png(
+        &with_icc(&photo, &icc, 3),
+        json!({"resize": {"width": 120}}),
+    );
+    assert_eq!(one, three);
+    assert!(mean_abs_diff(&plain, &one) > 5.0);
+    let path = read("path.jpg");
+    let stripped = with_icc(&path, &[], 0);
+    assert!(stripped.len() < path.len(), "the sRGB profile was removed");
+    assert_eq!(
+        to_png(&path, json!({"resize": {"width": 120}})),
+        to_png(&stripped, json!({"resize": {"width": 120}}))
+    );
+}
+
 #[test]
 fn the_memory_budget_refuses_before_decoding_and_counts_shrink_on_load() {
     const MIB: u64 = 1 << 20;

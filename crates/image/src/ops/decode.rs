@@ -159,10 +159,9 @@ pub(crate) fn still(format: Format, bytes: &[u8]) -> Result<Px> {
     Ok(from_dynamic(img))
 }
 
-/// Decodes every frame of a GIF, refusing once the frames together pass `max_pixels`.
-/// Returns `None` for a single-frame GIF (not an animation).
 /// Every frame of a GIF, refused when the frames together pass `max_pixels` or hold more
 /// than `max_bytes` of RGBA (0: no limit), checked frame by frame as they are decoded.
+/// Returns `None` for a single-frame GIF (not an animation).
 pub(crate) fn gif_frames(bytes: &[u8], max_pixels: u64, max_bytes: u64) -> Result<Option<Decoded>> {
     let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
         .map_err(|e| instantiation_error().with_source(e))?;

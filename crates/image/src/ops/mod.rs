@@ -21,6 +21,7 @@ mod edits;
 mod encode;
 mod exif;
 mod geometry;
+mod icc;
 mod pixels;
 mod smartcrop;
 
@@ -392,6 +393,10 @@ pub fn transform(
         decode::still(format, input)?
     };
     clock.check()?;
+    let px = match icc::embedded(format, input) {
+        Some(profile) => icc::to_srgb(px, &profile),
+        None => px,
+    };
     let px = px.orient(orientation);
     clock.check()?;
     let px = run(px, &ops, overlay_px.as_ref(), false)?;
@@ -511,6 +516,10 @@ fn decode_overlay(bytes: &[u8], limits: &Limits) -> Result<Px> {
         decode::still(format, bytes)
     }
     .map_err(|_| overlay_error())?;
+    let px = match icc::embedded(format, bytes) {
+        Some(profile) => icc::to_srgb(px, &profile),
+        None => px,
+    };
     Ok(px.orient(orientation))
 }
 
