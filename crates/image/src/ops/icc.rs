@@ -93,21 +93,24 @@ pub(crate) fn to_srgb(px: Px, icc: &[u8]) -> Px {
     let Ok(transform) = source.create_transform_8bit(layout, &srgb, layout, options) else {
         return px;
     };
+    // In place on a copy; on a failure the pixels stay as they were.
+    let converted = |raw: &[u8]| {
+        let mut out = raw.to_vec();
+        transform.transform(raw, &mut out).ok().map(|()| out)
+    };
     match px {
-        Px::Rgb(img) => {
-            let mut out = img.clone();
-            match transform.transform(img.as_raw(), &mut out) {
-                Ok(()) => Px::Rgb(out),
-                Err(_) => Px::Rgb(img),
+        Px::Rgb(img) => match converted(img.as_raw()) {
+            Some(out) => {
+                Px::Rgb(image::RgbImage::from_raw(img.width(), img.height(), out).unwrap_or(img))
             }
-        }
-        Px::Rgba(img) => {
-            let mut out = img.clone();
-            match transform.transform(img.as_raw(), &mut out) {
-                Ok(()) => Px::Rgba(out),
-                Err(_) => Px::Rgba(img),
+            None => Px::Rgb(img),
+        },
+        Px::Rgba(img) => match converted(img.as_raw()) {
+            Some(out) => {
+                Px::Rgba(image::RgbaImage::from_raw(img.width(), img.height(), out).unwrap_or(img))
             }
-        }
+            None => Px::Rgba(img),
+        },
     }
 }
 

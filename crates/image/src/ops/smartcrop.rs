@@ -142,29 +142,23 @@ fn blur(map: &[f64], g: usize, sigma: f64) -> Vec<f64> {
         .collect();
     let total: f64 = mask.iter().sum();
     let at = |v: isize| v.clamp(0, g as isize - 1) as usize;
-    let mut rows = vec![0f64; g * g];
-    for y in 0..g {
-        for x in 0..g {
-            rows[y * g + x] = mask
-                .iter()
-                .zip(-half..=half)
-                .map(|(m, d)| m * map[y * g + at(x as isize + d)])
-                .sum::<f64>()
-                / total;
+    // One pass along x (step 1) or y (step g), edges copied.
+    let pass = |src: &[f64], step: usize| -> Vec<f64> {
+        let mut out = vec![0f64; g * g];
+        for y in 0..g {
+            for x in 0..g {
+                let (along, base) = if step == 1 { (x, y * g) } else { (y, x) };
+                out[y * g + x] = mask
+                    .iter()
+                    .zip(-half..=half)
+                    .map(|(m, d)| m * src[base + at(along as isize + d) * step])
+                    .sum::<f64>()
+                    / total;
+            }
         }
-    }
-    let mut out = vec![0f64; g * g];
-    for y in 0..g {
-        for x in 0..g {
-            out[y * g + x] = mask
-                .iter()
-                .zip(-half..=half)
-                .map(|(m, d)| m * rows[at(y as isize + d) * g + x])
-                .sum::<f64>()
-                / total;
-        }
-    }
-    out
+        out
+    };
+    pass(&pass(map, 1), g)
 }
 
 /// A copy of `px` with its colours premultiplied by alpha (rounded), as libvips searches a
