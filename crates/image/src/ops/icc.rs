@@ -72,6 +72,14 @@ fn jpeg_profile(bytes: &[u8]) -> Option<Vec<u8>> {
     )
 }
 
+/// `px`, decoded from `bytes`, in sRGB: converted through the profile `bytes` embeds, if any.
+pub(crate) fn into_srgb(px: Px, format: Format, bytes: &[u8]) -> Px {
+    match embedded(format, bytes) {
+        Some(profile) => to_srgb(px, &profile),
+        None => px,
+    }
+}
+
 /// `px` in sRGB, converted from `icc` when that is an RGB profile other than sRGB.
 pub(crate) fn to_srgb(px: Px, icc: &[u8]) -> Px {
     let Ok(source) = ColorProfile::new_from_slice(icc) else {

@@ -393,10 +393,7 @@ pub fn transform(
         decode::still(format, input)?
     };
     clock.check()?;
-    let px = match icc::embedded(format, input) {
-        Some(profile) => icc::to_srgb(px, &profile),
-        None => px,
-    };
+    let px = icc::into_srgb(px, format, input);
     let px = px.orient(orientation);
     clock.check()?;
     let px = run(px, &ops, overlay_px.as_ref(), false)?;
@@ -516,10 +513,7 @@ fn decode_overlay(bytes: &[u8], limits: &Limits) -> Result<Px> {
         decode::still(format, bytes)
     }
     .map_err(|_| overlay_error())?;
-    let px = match icc::embedded(format, bytes) {
-        Some(profile) => icc::to_srgb(px, &profile),
-        None => px,
-    };
+    let px = icc::into_srgb(px, format, bytes);
     Ok(px.orient(orientation))
 }
 
