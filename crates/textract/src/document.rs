@@ -1,6 +1,6 @@
 //! A whole Textract result: blocks indexed by id and grouped by page.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::Error;
 use crate::model::{Block, BlockType, BoundingBox, RelationshipType, Response, SelectionStatus};
@@ -112,9 +112,19 @@ impl Document {
 
     /// The text of a block: its own text when it has some (words, lines), otherwise its children
     /// joined by spaces, with check boxes as `[X]` / `[ ]`.
+    ///
+    /// Each block is read once per call, so relationships that loop back (never sent by
+    /// Textract, but possible in hand-edited or hostile JSON) end instead of recursing forever.
     pub fn text_of(&self, block: &Block) -> String {
+        self.text_once(block, &mut HashSet::new())
+    }
+
+    fn text_once<'a>(&'a self, block: &'a Block, seen: &mut HashSet<&'a str>) -> String {
         if let Some(text) = &block.text {
             return text.clone();
+        }
+        if !seen.insert(block.id.as_str()) {
+            return String::new();
         }
         let mut out = String::new();
         for child in self.related(block, &RelationshipType::Child) {
@@ -124,7 +134,7 @@ impl Document {
                     Some(SelectionStatus::Selected) => "[X]".to_owned(),
                     _ => "[ ]".to_owned(),
                 },
-                BlockType::Cell | BlockType::MergedCell => self.text_of(child),
+                BlockType::Cell | BlockType::MergedCell => self.text_once(child, seen),
                 _ => continue,
             };
             if piece.is_empty() {
@@ -559,5 +569,24 @@ mod tests {
         let table = &doc.page(1).unwrap().tables()[0];
         assert_eq!(table.grid().len(), 1);
         let _ = table.markdown();
+    }
+
+    #[test]
+    fn cells_that_contain_each_other_read_once_instead_of_recursing() {
+        let child = |ids: &[&str]| crate::model::Relationship {
+            kind: RelationshipType::Child,
+            ids: ids.iter().map(|&i| i.to_owned()).collect(),
+        };
+        let mut a = Block::new("a", BlockType::MergedCell);
+        a.relationships.push(child(&["b", "w"]));
+        let mut b = Block::new("b", BlockType::Cell);
+        b.relationships.push(child(&["a", "b", "v"]));
+        let mut w = Block::new("w", BlockType::Word);
+        w.text = Some("left".into());
+        let mut v = Block::new("v", BlockType::Word);
+        v.text = Some("right".into());
+        let doc = Document::from_blocks([a, b, w, v]).unwrap();
+        assert_eq!(doc.text_of(doc.get("a").unwrap()), "right left");
+        assert_eq!(doc.text_of(doc.get("b").unwrap()), "left right");
     }
 }
