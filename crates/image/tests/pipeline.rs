@@ -679,8 +679,9 @@ fn filters_run_and_keep_opaque_images_opaque() {
 }
 
 #[test]
-fn unimplemented_allowed_edits_are_refused_by_name_and_others_ignored() {
+fn allowed_edits_with_bad_arguments_fail_as_in_sharp_and_others_are_ignored() {
     let input = jpeg(&gradient(16, 16), None);
+    // An empty object is not what these sharp calls take: sharp throws, SIH answers 500.
     for name in [
         "clahe",
         "affine",
@@ -688,12 +689,23 @@ fn unimplemented_allowed_edits_are_refused_by_name_and_others_ignored() {
         "joinChannel",
         "bandbool",
         "recomb",
-        "unflatten",
+        "extractChannel",
     ] {
         let e = run(&input, json!({ name: {} })).expect_err(name);
-        assert_eq!(e.status(), 400);
-        assert!(e.message().contains(name), "{}", e.message());
+        assert_eq!((e.status(), e.code()), (500, "ProcessingFailure"), "{name}");
     }
+    // `unflatten` takes no argument: any value applies it.
+    let out = run(&input, json!({"unflatten": {}, "toFormat": "png"})).expect("unflatten");
+    assert!(
+        image::load_from_memory(&out.bytes)
+            .expect("png")
+            .color()
+            .has_alpha()
+    );
+    // Colour spaces this pipeline does not work in are refused by name.
+    let e = run(&input, json!({"toColourspace": "cmyk"})).expect_err("cmyk");
+    assert_eq!(e.status(), 400);
+    assert!(e.message().contains("toColourspace"), "{}", e.message());
     for (name, feature) in [
         ("smartCrop", "Rekognition"),
         ("contentModeration", "Rekognition"),
@@ -1333,6 +1345,13 @@ mod hostile {
         "smartCrop",
         "toColourspace",
         "clahe",
+        "recomb",
+        "affine",
+        "bandbool",
+        "extractChannel",
+        "unflatten",
+        "boolean",
+        "joinChannel",
         "nonsense",
     ];
     const FIELDS: &[&str] = &[
@@ -1361,6 +1380,7 @@ mod hostile {
         "ry",
         "bottom",
         "right",
+        "maxSlope",
     ];
 
     fn scalar() -> impl Strategy<Value = Value> {
@@ -1388,6 +1408,9 @@ mod hostile {
                 Just("abc"),
                 Just("jpeg"),
                 Just("avif"),
+                Just("eor"),
+                Just("green"),
+                Just("alpha"),
             ]
             .prop_map(Value::from),
         ]
@@ -1400,6 +1423,12 @@ mod hostile {
                 Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
             }),
             prop::collection::vec(scalar(), 0..10).prop_map(Value::Array),
+            // Matrices for `recomb` and `affine`.
+            prop::collection::vec(
+                prop::collection::vec(scalar(), 2..=4).prop_map(Value::Array),
+                2..=4
+            )
+            .prop_map(Value::Array),
         ]
     }
 
@@ -1422,4 +1451,142 @@ mod hostile {
             }
         }
     }
+}
+
+// The band operations SIH hands to sharp with one argument (`recomb`, `clahe`, `affine`,
+// `bandbool`, `extractChannel`, `unflatten`), against sharp 0.34.2's output for the same
+// fixture and edits (`tests/fixtures/sharp/make.cjs`): same size, and close in every channel.
+#[test]
+fn band_operations_look_like_sharps() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let read = |name: &str| std::fs::read(format!("{dir}/{name}")).expect("fixture");
+    let sepia = json!([
+        [0.3588, 0.7044, 0.1368],
+        [0.299, 0.587, 0.114],
+        [0.2392, 0.4696, 0.0912]
+    ]);
+    let swap = json!([[0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0]]);
+    let cases = [
+        (
+            "recomb-sepia",
+            "Landscape_1.jpg",
+            json!({ "recomb": sepia }),
+            1.0,
+        ),
+        (
+            "recomb-4x4",
+            "pil123rgba.png",
+            json!({ "recomb": swap }),
+            2.5,
+        ),
+        (
+            "clahe",
+            "Landscape_1.jpg",
+            json!({"clahe": {"width": 15, "height": 9, "maxSlope": 3}}),
+            2.5,
+        ),
+        (
+            "clahe-0",
+            "pil123rgba.png",
+            json!({"clahe": {"width": 8, "height": 8, "maxSlope": 0}}),
+            3.0,
+        ),
+        (
+            "affine",
+            "Landscape_1.jpg",
+            json!({"affine": [[1, 0.3], [0.1, 0.7]]}),
+            2.0,
+        ),
+        (
+            "affine-rgba",
+            "pil123rgba.png",
+            json!({"affine": [0.707, -0.707, 0.707, 0.707]}),
+            2.0,
+        ),
+        (
+            "bandbool-eor",
+            "pil123rgba.png",
+            json!({"bandbool": "eor"}),
+            2.0,
+        ),
+        (
+            "extract-green",
+            "Landscape_1.jpg",
+            json!({"extractChannel": "green"}),
+            1.0,
+        ),
+    ];
+    for (name, file, op, tolerance) in cases {
+        let mut e = json!({"resize": {"width": 120}});
+        for (k, v) in op.as_object().expect("object") {
+            e[k] = v.clone();
+        }
+        let plan = Plan::new(&edits(e), Some(Format::Png), None).expect("plan");
+        let ours = decode(
+            &transform(&read(file), &plan, None, &Limits::default())
+                .expect(name)
+                .bytes,
+        );
+        let sharp = decode(&read(&format!("sharp/band-{name}.png")));
+        assert_eq!(ours.dimensions(), sharp.dimensions(), "{name}");
+        let d = mean_abs_diff(&ours, &sharp);
+        eprintln!("{name}: {d}");
+        assert!(d < tolerance, "{name}: {d}");
+    }
+    let plan =
+        Plan::new(&edits(json!({"unflatten": true})), Some(Format::Png), None).expect("plan");
+    let ours = decode(
+        &transform(&read("transparent.png"), &plan, None, &Limits::default())
+            .expect("unflatten")
+            .bytes,
+    );
+    let sharp = decode(&read("sharp/band-unflatten.png"));
+    let alpha = |i: &RgbaImage| i.pixels().map(|p| p[3]).collect::<Vec<_>>();
+    assert_eq!(alpha(&ours), alpha(&sharp));
+    // sharp's run-time refusals: SIH's 500.
+    let gif = read("chi.gif");
+    for (input, e, detail) in [
+        (
+            &gif,
+            json!({"affine": [1, 0, 0, 1], "animated": true}),
+            "multi-page",
+        ),
+        (
+            &read("path.jpg"),
+            json!({"resize": {"width": 50}, "extractChannel": "alpha"}),
+            "channel 3",
+        ),
+        (
+            &read("path.jpg"),
+            json!({"resize": {"width": 50}, "clahe": {"width": 51, "height": 3}}),
+            "window",
+        ),
+        (
+            &read("path.jpg"),
+            json!({"affine": [1, 2, 2, 4]}),
+            "singular",
+        ),
+        (
+            &read("path.jpg"),
+            json!({"resize": {"width": 50}, "recomb": [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]}),
+            "bands",
+        ),
+    ] {
+        let plan = Plan::new(&edits(e), None, None).expect("plan");
+        let Err(err) = transform(input, &plan, None, &Limits::default()) else {
+            panic!("{detail}: transformed");
+        };
+        assert_eq!(
+            (err.status(), err.code()),
+            (500, "ProcessingFailure"),
+            "{detail}"
+        );
+        assert!(format!("{:?}", err).contains(detail), "{err:?}");
+    }
+    // An affine past the output limits is refused before it is drawn.
+    let plan = Plan::new(&edits(json!({"affine": [100, 0, 0, 100]})), None, None).expect("plan");
+    let Err(err) = transform(&read("path.jpg"), &plan, None, &Limits::default()) else {
+        panic!("huge: transformed");
+    };
+    assert_eq!(err.status(), 413);
 }

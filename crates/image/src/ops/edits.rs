@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::encode::EncodeOptions;
+use super::filters::bands::BandOp;
 use super::geometry::{Fit, Position, ResizeSpec};
 use super::{OverlaySource, processing_failure};
 use crate::{Edits, Error, Format, Result};
@@ -100,6 +101,16 @@ pub(crate) struct Ops {
     pub(crate) tint: Option<[u8; 3]>,
     pub(crate) remove_alpha: bool,
     pub(crate) ensure_alpha: Option<f32>,
+    /// `recomb`: a 3x3 or 4x4 matrix, row by row.
+    pub(crate) recomb: Option<Vec<f64>>,
+    pub(crate) unflatten: bool,
+    /// `clahe`: window width, height and maximum slope.
+    pub(crate) clahe: Option<(u32, u32, u32)>,
+    pub(crate) bandbool: Option<BandOp>,
+    /// `extractChannel`: 0..=4 as sharp accepts it; the image's bands decide at run time.
+    pub(crate) extract_channel: Option<u8>,
+    /// `affine`: `[a, b, c, d]`.
+    pub(crate) affine: Option<[f64; 4]>,
     pub(crate) overlay: Option<OverlayOpts>,
     pub(crate) round_crop: Option<RoundCropOpts>,
     /// The last format sharp was told (`jpeg()`, `png()`, `toFormat()`, ...).
@@ -141,6 +152,12 @@ impl Ops {
             tint: None,
             remove_alpha: false,
             ensure_alpha: None,
+            recomb: None,
+            unflatten: false,
+            clahe: None,
+            bandbool: None,
+            extract_channel: None,
+            affine: None,
             overlay: None,
             round_crop: None,
             format: None,
@@ -569,8 +586,64 @@ impl Ops {
                     },
                 });
             }
-            "extractChannel" | "joinChannel" | "bandbool" | "affine" | "unflatten" | "clahe"
-            | "boolean" | "recomb" => return Err(unsupported_edit(key)),
+            "extractChannel" => {
+                let band = match value {
+                    Value::String(s) => ["red", "green", "blue", "alpha"]
+                        .iter()
+                        .position(|n| n == s)
+                        .map(|i| i as i64),
+                    other => as_integer(other),
+                };
+                self.extract_channel = match band {
+                    Some(b) if (0..=4).contains(&b) => Some(b as u8),
+                    _ => {
+                        return Err(invalid(
+                            "channel",
+                            "integer or one of: red, green, blue, alpha",
+                            Some(value),
+                        ));
+                    }
+                };
+            }
+            "bandbool" => {
+                self.bandbool = Some(
+                    value
+                        .as_str()
+                        .and_then(BandOp::from_name)
+                        .ok_or_else(|| invalid("boolOp", "one of: and, or, eor", Some(value)))?,
+                );
+            }
+            // sharp reads the second image from a path or buffer. SIH passes the edit's value
+            // alone, so `boolean` never has its operator; `joinChannel` would read files of
+            // the server's own disk, which is refused.
+            "boolean" => {
+                return Err(match value {
+                    Value::String(_) | Value::Object(_) => {
+                        invalid("operator", "one of: and, or, eor", None)
+                    }
+                    other => processing_failure(format!("Unsupported input {other}")),
+                });
+            }
+            "joinChannel" => {
+                return Err(processing_failure(
+                    "joinChannel reads images from the server's disk: refused".to_owned(),
+                ));
+            }
+            "unflatten" => self.unflatten = true,
+            "recomb" => self.recomb = Some(recomb(value)?),
+            "clahe" => {
+                let Value::Object(o) = value else {
+                    return Err(invalid("options", "plain object", Some(value)));
+                };
+                let side = |name: &str| match o.get(name).and_then(as_integer) {
+                    Some(n) if n > 0 && n <= i64::from(u32::MAX) => Ok(n as u32),
+                    _ => Err(invalid(name, "integer greater than zero", o.get(name))),
+                };
+                let (w, h) = (side("width")?, side("height")?);
+                let slope = integer_in(o, "maxSlope", 0, 100)?.map_or(3, |n| n as u32);
+                self.clahe = Some((w, h, slope));
+            }
+            "affine" => self.affine = Some(affine(value)?),
             // sRGB is what this pipeline always works in and writes.
             "pipelineColourspace" | "pipelineColorspace" | "toColourspace" | "toColorspace"
                 if !matches!(value.as_str(), Some("srgb" | "rgb" | "sRGB")) =>
@@ -906,6 +979,61 @@ impl Ops {
     }
 }
 
+/// sharp `recomb(inputMatrix)`: three or four rows, flattened one level and read with
+/// JavaScript's `Number`, nine or sixteen values in all.
+fn recomb(value: &Value) -> Result<Vec<f64>> {
+    let Value::Array(rows) = value else {
+        return Err(invalid("inputMatrix", "array", Some(value)));
+    };
+    if rows.len() != 3 && rows.len() != 4 {
+        return Err(invalid(
+            "inputMatrix",
+            "3x3 or 4x4 array",
+            Some(&Value::from(rows.len())),
+        ));
+    }
+    let flat: Vec<f64> = rows
+        .iter()
+        .flat_map(|row| match row {
+            Value::Array(items) => items.iter().map(js_number).collect(),
+            other => vec![js_number(other)],
+        })
+        .collect();
+    if flat.len() != 9 && flat.len() != 16 {
+        return Err(invalid(
+            "inputMatrix",
+            "cardinality of 9 or 16",
+            Some(&Value::from(flat.len())),
+        ));
+    }
+    Ok(flat)
+}
+
+/// sharp `affine(matrix)`: `[a, b, c, d]` or `[[a, b], [c, d]]` (flattened one level), four
+/// numbers.
+fn affine(value: &Value) -> Result<[f64; 4]> {
+    let fail = || invalid("matrix", "1x4 or 2x2 array", Some(value));
+    let Value::Array(rows) = value else {
+        // A string spreads into its characters, which are not numbers; anything else is not
+        // iterable. Both fail.
+        return Err(fail());
+    };
+    let flat: Vec<&Value> = rows
+        .iter()
+        .flat_map(|row| match row {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        })
+        .collect();
+    match flat.as_slice() {
+        [a, b, c, d] => {
+            let n = |v: &Value| v.as_f64().ok_or_else(fail);
+            Ok([n(a)?, n(b)?, n(c)?, n(d)?])
+        }
+        _ => Err(fail()),
+    }
+}
+
 fn sharpen(value: &Value) -> Result<SharpenOpts> {
     let mut s = SharpenOpts {
         sigma: None,
@@ -1177,16 +1305,120 @@ mod tests {
 
     #[test]
     fn unsupported_and_ignored_edits() {
-        let e = Ops::build(&edits(json!({"clahe": {"width": 3, "height": 3}})), false)
-            .expect_err("clahe");
+        let e = Ops::build(&edits(json!({"toColourspace": "cmyk"})), false).expect_err("cmyk");
         assert_eq!(e.status(), 400);
-        assert!(e.message().contains("clahe"));
+        assert!(e.message().contains("toColourspace"));
         let e = Ops::build(&edits(json!({"smartCrop": true})), false).expect_err("smart");
         assert!(e.message().contains("Rekognition"));
         // Skipped for animations, as SIH's skipEdit does.
         Ops::build(&edits(json!({"smartCrop": true})), true).expect("skipped");
         Ops::build(&edits(json!({"smartCrop": false})), false).expect("off");
         Ops::build(&edits(json!({"toFile": "x", "rotate": null})), false).expect("ignored");
+    }
+
+    // sharp's argument checks for the band operations, as SIH calls them with one argument;
+    // each failure is SIH's 500 processing failure.
+    #[test]
+    fn band_operations_take_sharps_arguments() {
+        let ops = |v: Value| Ops::build(&edits(v), false);
+        let o = ops(json!({"recomb": [[1, 0, 0], [0, "1", 0], [0, 0, true]]})).expect("recomb");
+        assert_eq!(o.recomb, Some(vec![1., 0., 0., 0., 1., 0., 0., 0., 1.]));
+        for bad in [
+            json!({"recomb": "x"}),
+            json!({"recomb": [1, 2, 3, 4]}),
+            json!({"recomb": [[1, 2], [3, 4]]}),
+            json!({"recomb": [[1, 2, 3], [4, 5, 6]]}),
+        ] {
+            assert_eq!(ops(bad).expect_err("recomb").status(), 500);
+        }
+        assert_eq!(
+            ops(json!({"extractChannel": "green"}))
+                .expect("g")
+                .extract_channel,
+            Some(1)
+        );
+        assert_eq!(
+            ops(json!({"extractChannel": 4}))
+                .expect("4")
+                .extract_channel,
+            Some(4)
+        );
+        for bad in [json!("cyan"), json!(5), json!(1.5), json!(null)] {
+            assert_eq!(
+                ops(json!({ "extractChannel": bad }))
+                    .expect_err("ch")
+                    .status(),
+                500
+            );
+        }
+        assert_eq!(
+            ops(json!({"bandbool": "eor"})).expect("eor").bandbool,
+            Some(BandOp::Eor)
+        );
+        assert_eq!(
+            ops(json!({"bandbool": "xor"})).expect_err("xor").status(),
+            500
+        );
+        assert!(
+            ops(json!({"unflatten": false}))
+                .expect("any value")
+                .unflatten
+        );
+        assert_eq!(
+            ops(json!({"clahe": {"width": 3, "height": 4}}))
+                .expect("clahe")
+                .clahe,
+            Some((3, 4, 3))
+        );
+        for bad in [
+            json!({"width": 3}),
+            json!({"width": 3, "height": 3, "maxSlope": 101}),
+            json!({"width": 0, "height": 3}),
+            json!(3),
+        ] {
+            assert_eq!(
+                ops(json!({ "clahe": bad })).expect_err("clahe").status(),
+                500
+            );
+        }
+        assert_eq!(
+            ops(json!({"affine": [[1, 0.3], [0.1, 0.7]]}))
+                .expect("2x2")
+                .affine,
+            Some([1., 0.3, 0.1, 0.7])
+        );
+        assert_eq!(
+            ops(json!({"affine": [[2, 0, 0, 2]]}))
+                .expect("1x4 nested")
+                .affine,
+            Some([2., 0., 0., 2.])
+        );
+        for bad in [
+            json!("abcd"),
+            json!([1, 2, 3]),
+            json!([[[1, 0]], [0, 1]]),
+            json!(["1", 0, 0, 1]),
+            json!(null),
+        ] {
+            assert_eq!(
+                ops(json!({ "affine": bad })).expect_err("affine").status(),
+                500
+            );
+        }
+        for operand in [json!("/etc/passwd"), json!({"a": 1}), json!(1), json!(null)] {
+            assert_eq!(
+                ops(json!({ "boolean": operand }))
+                    .expect_err("boolean")
+                    .status(),
+                500
+            );
+        }
+        assert_eq!(
+            ops(json!({"joinChannel": "/var/task/bootstrap"}))
+                .expect_err("join")
+                .status(),
+            500
+        );
     }
 
     #[test]

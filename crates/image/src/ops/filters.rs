@@ -12,6 +12,7 @@
 // The pipeline (another module) is the caller; until every edit is wired some are unused.
 #![allow(dead_code)]
 
+pub(crate) mod bands;
 pub(crate) mod color;
 mod conv;
 mod geometry;
@@ -25,7 +26,8 @@ use serde_json::Value;
 pub(crate) use conv::{Kernel, Sharpen, blur, convolve, median, sharpen};
 #[allow(unused_imports)]
 pub(crate) use geometry::{
-    MAX_SIDE, composite_over, extend, rotate_any, round_crop, set_opacity, trim_box,
+    BadAffine, MAX_SIDE, affine, affine_canvas, composite_over, extend, rotate_any, round_crop,
+    set_opacity, trim_box,
 };
 
 use color::{decode_lut, encode_u8, lab_to_srgb, luminance_u8, srgb_to_lab, trunc_u8};

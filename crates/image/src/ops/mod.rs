@@ -4,8 +4,9 @@
 //! [`Plan::new`] reads Serverless Image Handler's edits object the way SIH's `applyEdits` hands
 //! it to sharp, checking arguments as sharp does; [`transform`] then runs sharp's fixed
 //! pipeline: orient, rotate-before, trim, extract, flatten/gamma/greyscale, resize (with
-//! crop or embed), flip/flop/rotate, arbitrary rotation, extract, extend, median, threshold,
-//! blur, convolve, modulate, sharpen, composite (`overlayWith`), linear, normalise, tint,
+//! crop or embed), flip/flop/rotate, arbitrary rotation, extract, affine, extend, median,
+//! threshold, blur, unflatten, convolve, recomb, modulate, sharpen, composite (`overlayWith`),
+//! linear, normalise, clahe, bandbool, tint, alpha removal or addition, extractChannel,
 //! negate, then SIH's `roundCrop`, then the encoder.
 //!
 //! Unlike SIH, the EXIF orientation is always applied, so every output is upright and carries
@@ -13,6 +14,7 @@
 
 pub(crate) mod filters;
 use filters as fl;
+use filters::bands;
 
 #[cfg_attr(not(feature = "avif"), allow(dead_code))]
 mod avif;
@@ -342,7 +344,7 @@ pub fn transform(
         let mut frames = Vec::with_capacity(decoded.frames.len());
         for frame in decoded.frames {
             clock.check()?;
-            frames.push(run(frame, &ops, overlay_px.as_ref(), true)?);
+            frames.push(run(frame, &ops, overlay_px.as_ref(), true, &clock)?);
         }
         clock.check()?;
         let (w, h) = frames.first().map_or((0, 0), |f| (f.width(), f.height()));
@@ -396,7 +398,7 @@ pub fn transform(
     let px = icc::into_srgb(px, format, input);
     let px = px.orient(orientation);
     clock.check()?;
-    let px = run(px, &ops, overlay_px.as_ref(), false)?;
+    let px = run(px, &ops, overlay_px.as_ref(), false, &clock)?;
     clock.check()?;
     let (w, h) = (px.width(), px.height());
     let bytes = encode::still(px, out_format, &encode_options)?;
@@ -474,15 +476,27 @@ fn check_output_size(ops: &Ops, width: u32, height: u32, limits: &Limits) -> Res
             h = u64::from(oh);
         }
     }
-    if let Some((t, b, l, r, _)) = ops.extend {
-        w += u64::from(l) + u64::from(r);
-        h += u64::from(t) + u64::from(b);
-    }
+    // In sharp's order: rotation, affine, extend.
     if ops.rotation_angle != 0.0 {
         // The bounding box of any rotation is at most the diagonal.
         let d = ((w * w + h * h) as f64).sqrt().ceil() as u64;
         w = d;
         h = d;
+    }
+    if let Some(m) = ops.affine
+        && w <= max
+        && h <= max
+    {
+        let (_, _, aw, ah) = fl::affine_canvas(w as u32, h as u32, m);
+        if !(aw <= max as f64 && ah <= max as f64) {
+            return Err(too_large());
+        }
+        w = aw.max(0.0) as u64;
+        h = ah.max(0.0) as u64;
+    }
+    if let Some((t, b, l, r, _)) = ops.extend {
+        w += u64::from(l) + u64::from(r);
+        h += u64::from(t) + u64::from(b);
     }
     if w > max || h > max || w.saturating_mul(h) > limits.max_output_pixels {
         return Err(too_large());
@@ -549,7 +563,7 @@ fn to_filters_sharpen(s: &edits::SharpenOpts) -> fl::Sharpen {
 }
 
 /// sharp's pipeline on one frame.
-fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<Px> {
+fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clock) -> Result<Px> {
     // Rotate before (sharp's `rotateBefore`).
     let mut flip = ops.flip;
     let mut flop = ops.flop;
@@ -713,6 +727,23 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
     if let Some(e) = &ops.extract_post {
         px = extract(px, e)?;
     }
+    if let Some(m) = ops.affine {
+        if animation {
+            return Err(processing_failure(
+                "Affine is not supported for multi-page images".to_owned(),
+            ));
+        }
+        // sharp's default background, opaque black, whether or not the image has alpha.
+        let had_alpha = px.has_alpha();
+        let out = fl::affine(&px.into_rgba(), m, [0, 0, 0, 255]).map_err(|_| {
+            processing_failure("affine: singular matrix or empty output".to_owned())
+        })?;
+        px = if had_alpha {
+            Px::Rgba(out)
+        } else {
+            Px::Rgba(out).remove_alpha()
+        };
+    }
     if let Some((t, b, l, r, bg)) = ops.extend {
         let had_alpha = px.has_alpha();
         let out = fl::extend(&px.into_rgba(), t, b, l, r, bg);
@@ -734,6 +765,11 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
     if let Some(sigma) = ops.blur {
         px = px.with_rgba(|i| fl::blur(&i, sigma));
     }
+    if ops.unflatten {
+        let mut i = px.into_rgba();
+        bands::unflatten(&mut i);
+        px = Px::Rgba(i);
+    }
     if let Some(k) = &ops.convolve {
         let kernel = fl::Kernel {
             width: k.width,
@@ -743,6 +779,25 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
             offset: k.offset,
         };
         px = px.with_rgba(|i| fl::convolve(&i, &kernel));
+    }
+    if let Some(m) = &ops.recomb {
+        let bands = px.bands();
+        if m.len() == 16 && bands == 3 {
+            return Err(processing_failure(
+                "recomb: bands in must equal matrix width".to_owned(),
+            ));
+        }
+        // sharp premultiplies an image with alpha for these and divides after the sharpen.
+        let premultiplied = bands == 4
+            && (ops.resize.is_expected()
+                || ops.blur.is_some()
+                || ops.convolve.is_some()
+                || ops.sharpen.is_some()
+                || ops.overlay.is_some());
+        px = px.with_rgba(|mut i| {
+            bands::recomb(&mut i, m, bands, premultiplied);
+            i
+        });
     }
     if let Some((b, s, h, l)) = ops.modulate {
         px = px.with_rgba(|mut i| {
@@ -775,6 +830,29 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
             i
         });
     }
+    if let Some((w, h, slope)) = ops.clahe {
+        let bands = px.bands();
+        let out = bands::clahe(&px.clone().into_rgba(), w, h, slope, bands, &|| {
+            clock.check().is_err()
+        })
+        .map_err(|e| match e {
+            bands::ClaheError::WindowTooLarge => {
+                processing_failure("hist_local: window too large".to_owned())
+            }
+            bands::ClaheError::OutOfTime => timeout(),
+        })?;
+        px = if bands == 4 {
+            Px::Rgba(out)
+        } else {
+            Px::Rgba(out).remove_alpha()
+        };
+    }
+    if let Some(op) = ops.bandbool {
+        let bands = px.bands();
+        let mut i = px.into_rgba();
+        bands::bandbool(&mut i, op, bands);
+        px = Px::Rgba(i).remove_alpha();
+    }
     if let Some(rgb) = ops.tint {
         px = px.with_rgba(|mut i| {
             fl::tint(&mut i, rgb);
@@ -793,6 +871,18 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool) -> Result<P
             p[3] = a;
         }
         px = Px::Rgba(i);
+    }
+    if let Some(channel) = ops.extract_channel {
+        let bands = px.bands();
+        if usize::from(channel) >= bands {
+            return Err(processing_failure(format!(
+                "Cannot extract channel {channel} from image with channels 0-{}",
+                bands - 1
+            )));
+        }
+        let mut i = px.into_rgba();
+        bands::extract_channel(&mut i, usize::from(channel));
+        px = Px::Rgba(i).remove_alpha();
     }
     if let Some(alpha) = ops.negate {
         let had_alpha = px.has_alpha();

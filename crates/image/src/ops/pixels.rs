@@ -173,6 +173,11 @@ impl Px {
         matches!(self, Px::Rgba(_))
     }
 
+    /// The bands libvips would count: 3, or 4 with alpha.
+    pub(crate) fn bands(&self) -> usize {
+        if self.has_alpha() { 4 } else { 3 }
+    }
+
     /// The pixels with an alpha channel (opaque when there was none).
     pub(crate) fn into_rgba(self) -> RgbaImage {
         match self {
