@@ -103,6 +103,21 @@ pub(crate) fn extend(
     out
 }
 
+/// The pixel at (x, y) as floats, `background` outside the image.
+fn sampler(img: &RgbaImage, background: [u8; 4]) -> impl Fn(i64, i64) -> [f32; 4] + Sync + '_ {
+    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
+    let bgf = background.map(f32::from);
+    let raw = img.as_raw();
+    move |x, y| {
+        if x < 0 || y < 0 || x >= w || y >= h {
+            bgf
+        } else {
+            let i = ((y * w + x) * 4) as usize;
+            [raw[i], raw[i + 1], raw[i + 2], raw[i + 3]].map(f32::from)
+        }
+    }
+}
+
 /// sharp `rotate(angle, {background})`, clockwise. Multiples of 90 are exact pixel moves
 /// (libvips `rot`); other angles are libvips' `rotate` (an affine with bilinear
 /// interpolation) onto the bounding box of the rotated corners, uncovered pixels set to
@@ -138,16 +153,7 @@ pub(crate) fn rotate_any(img: &RgbaImage, degrees: f64, background: [u8; 4]) -> 
     let bottom = fold(f64::max, f64::NEG_INFINITY, |p| p.1).ceil();
     let ow = ((right - left) as u32).clamp(1, MAX_SIDE);
     let oh = ((bottom - top) as u32).clamp(1, MAX_SIDE);
-    let bgf = background.map(f32::from);
-    let raw = img.as_raw();
-    let sample = |x: i64, y: i64| -> [f32; 4] {
-        if x < 0 || y < 0 || x >= i64::from(w) || y >= i64::from(h) {
-            bgf
-        } else {
-            let i = ((y * i64::from(w) + x) * 4) as usize;
-            [raw[i], raw[i + 1], raw[i + 2], raw[i + 3]].map(f32::from)
-        }
-    };
+    let sample = sampler(img, background);
     let mut out = vec![0u8; ow as usize * oh as usize * 4];
     par_rows(&mut out, ow as usize * 4, ow as usize * 16, |y0, band| {
         for (i, px) in band.chunks_exact_mut(4).enumerate() {
@@ -230,16 +236,7 @@ pub(crate) fn affine(
     let ow = (ow as u32).min(MAX_SIDE);
     let oh = (oh as u32).min(MAX_SIDE);
     let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
-    let bgf = background.map(f32::from);
-    let raw = img.as_raw();
-    let sample = |x: i64, y: i64| -> [f32; 4] {
-        if x < 0 || y < 0 || x >= i64::from(w) || y >= i64::from(h) {
-            bgf
-        } else {
-            let i = ((y * i64::from(w) + x) * 4) as usize;
-            [raw[i], raw[i + 1], raw[i + 2], raw[i + 3]].map(f32::from)
-        }
-    };
+    let sample = sampler(img, background);
     // Catmull-Rom weights for the four taps around a fraction t.
     let weights = |t: f32| -> [f32; 4] {
         let t2 = t * t;
