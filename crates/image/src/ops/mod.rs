@@ -734,15 +734,11 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
             ));
         }
         // sharp's default background, opaque black, whether or not the image has alpha.
-        let had_alpha = px.has_alpha();
-        let out = fl::affine(&px.into_rgba(), m, [0, 0, 0, 255]).map_err(|_| {
-            processing_failure("affine: singular matrix or empty output".to_owned())
-        })?;
-        px = if had_alpha {
-            Px::Rgba(out)
-        } else {
-            Px::Rgba(out).remove_alpha()
-        };
+        px = px
+            .try_with_rgba(|i| fl::affine(&i, m, [0, 0, 0, 255]))
+            .map_err(|_| {
+                processing_failure("affine: singular matrix or empty output".to_owned())
+            })?;
     }
     if let Some((t, b, l, r, bg)) = ops.extend {
         let had_alpha = px.has_alpha();
@@ -832,20 +828,15 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
     }
     if let Some((w, h, slope)) = ops.clahe {
         let bands = px.bands();
-        let out = bands::clahe(&px.clone().into_rgba(), w, h, slope, bands, &|| {
-            clock.check().is_err()
-        })
-        .map_err(|e| match e {
-            bands::ClaheError::WindowTooLarge => {
-                processing_failure("hist_local: window too large".to_owned())
-            }
-            bands::ClaheError::OutOfTime => timeout(),
-        })?;
-        px = if bands == 4 {
-            Px::Rgba(out)
-        } else {
-            Px::Rgba(out).remove_alpha()
-        };
+        let expired = || clock.check().is_err();
+        px = px
+            .try_with_rgba(|i| bands::clahe(&i, w, h, slope, bands, &expired))
+            .map_err(|e| match e {
+                bands::ClaheError::WindowTooLarge => {
+                    processing_failure("hist_local: window too large".to_owned())
+                }
+                bands::ClaheError::OutOfTime => timeout(),
+            })?;
     }
     if let Some(op) = ops.bandbool {
         let bands = px.bands();

@@ -215,13 +215,24 @@ impl Px {
 
     /// Runs an RGBA filter, keeping the image opaque when it was.
     pub(crate) fn with_rgba(self, f: impl FnOnce(RgbaImage) -> RgbaImage) -> Px {
+        match self.try_with_rgba(|i| Ok::<_, std::convert::Infallible>(f(i))) {
+            Ok(px) => px,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`Px::with_rgba`] for an operation that can fail.
+    pub(crate) fn try_with_rgba<E>(
+        self,
+        f: impl FnOnce(RgbaImage) -> Result<RgbaImage, E>,
+    ) -> Result<Px, E> {
         let had_alpha = self.has_alpha();
-        let out = f(self.into_rgba());
-        if had_alpha {
+        let out = f(self.into_rgba())?;
+        Ok(if had_alpha {
             Px::Rgba(out)
         } else {
             Px::Rgba(out).drop_alpha_if_opaque()
-        }
+        })
     }
 
     /// RGBA with every pixel opaque becomes RGB (no visible change).
