@@ -1495,13 +1495,13 @@ fn band_operations_look_like_sharps() {
             "affine",
             "Landscape_1.jpg",
             json!({"affine": [[1, 0.3], [0.1, 0.7]]}),
-            2.0,
+            0.5,
         ),
         (
             "affine-rgba",
             "pil123rgba.png",
             json!({"affine": [0.707, -0.707, 0.707, 0.707]}),
-            2.0,
+            1.5,
         ),
         (
             "bandbool-eor",

@@ -636,6 +636,14 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
             }),
         };
     }
+    // sharp premultiplies an image with alpha here when it resizes, blurs, convolves or
+    // sharpens it, and divides by alpha after the sharpen: operations in between that mix
+    // pixels or change alpha (affine, a 4x4 recomb) see premultiplied colour.
+    let premultiplied = px.has_alpha()
+        && (ops.resize.is_expected()
+            || ops.blur.is_some()
+            || ops.convolve.is_some()
+            || ops.sharpen.is_some());
     // Compositing needs an alpha channel (sharp's EnsureAlpha before premultiplying).
     if ops.overlay.is_some() && !px.has_alpha() {
         px = Px::Rgba(px.into_rgba());
@@ -735,7 +743,7 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
         }
         // sharp's default background, opaque black, whether or not the image has alpha.
         px = px
-            .try_with_rgba(|i| fl::affine(&i, m, [0, 0, 0, 255]))
+            .try_with_rgba(|i| fl::affine(&i, m, [0, 0, 0, 255], premultiplied))
             .map_err(|_| {
                 processing_failure("affine: singular matrix or empty output".to_owned())
             })?;
@@ -783,15 +791,8 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
                 "recomb: bands in must equal matrix width".to_owned(),
             ));
         }
-        // sharp premultiplies an image with alpha for these and divides after the sharpen.
-        let premultiplied = bands == 4
-            && (ops.resize.is_expected()
-                || ops.blur.is_some()
-                || ops.convolve.is_some()
-                || ops.sharpen.is_some()
-                || ops.overlay.is_some());
         px = px.with_rgba(|mut i| {
-            bands::recomb(&mut i, m, bands, premultiplied);
+            bands::recomb(&mut i, m, bands, premultiplied && bands == 4);
             i
         });
     }
