@@ -19,6 +19,8 @@
 //                     "options":{"left":"-24","top":"-24"}}  (benches/fixtures/watermark.png, RGBA)
 //   resize-png      "outputFormat":"png"
 //   resize-webp     "outputFormat":"webp"
+//   sepia-jpeg      + "recomb": the sepia matrix
+//   clahe-jpeg      + "clahe":{"width":32,"height":32} (maxSlope 3, sharp's default)
 //
 // Each side runs each case in its own child process, so each has its own peak memory:
 //
@@ -82,6 +84,18 @@ const CASES = {
   },
   "resize-png": { edits: { resize: { width: 800 } }, outputFormat: "png" },
   "resize-webp": { edits: { resize: { width: 800 } }, outputFormat: "webp" },
+  "sepia-jpeg": {
+    edits: {
+      resize: { width: 800 },
+      recomb: [
+        [0.3588, 0.7044, 0.1368],
+        [0.299, 0.587, 0.114],
+        [0.2392, 0.4696, 0.0912],
+      ],
+    },
+    outputFormat: "jpeg",
+  },
+  "clahe-jpeg": { edits: { resize: { width: 800 }, clahe: { width: 32, height: 32 } }, outputFormat: "jpeg" },
 };
 
 function parseArgs(args, spec) {
@@ -169,6 +183,9 @@ function sharpTransformer(sharp, name, variant, watermark) {
           const top = calcOverlaySizeOption(overlayOptions.top, imageMetadata.height, overlayMetadata.height);
           if (!isNaN(top)) overlayOption.top = top;
           image.composite([overlayOption]);
+        } else if (edit === "recomb" || edit === "clahe") {
+          // SIH's default branch: an allow-listed sharp method called with the edit's value.
+          image[edit](edits[edit]);
         } else throw new Error(`no SIH mapping for edit ${edit}`);
       }
       image.toFormat(outputFormat);
@@ -179,6 +196,8 @@ function sharpTransformer(sharp, name, variant, watermark) {
   return async (input) => {
     const image = sharp(input).resize({ width: edits.resize.width });
     if (edits.grayscale) image.grayscale();
+    if (edits.recomb) image.recomb(edits.recomb);
+    if (edits.clahe) image.clahe(edits.clahe);
     if (edits.overlayWith) {
       const meta = await sharp(input).metadata();
       const width = edits.resize.width;

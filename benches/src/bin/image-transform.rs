@@ -11,7 +11,7 @@
 //! ```
 //!
 //! CASE is one of the cases below (`resize-jpeg`, `grayscale-jpeg`, `watermark-jpeg`,
-//! `resize-png`, `resize-webp`), each a Serverless Image Handler Default request: the edits
+//! `resize-png`, `resize-webp`, `sepia-jpeg`, `clahe-jpeg`), each a Serverless Image Handler Default request: the edits
 //! object and the output format go to `Plan::new`, then `transform(input, plan, overlay,
 //! Limits::default())` runs `W` untimed times (default 2) and then `R` rounds (default 5) of
 //! `N` images (default 10), one after the other on this thread. The input defaults to
@@ -53,6 +53,16 @@ const CASES: &[(&str, &str, Format)] = &[
     ),
     ("resize-png", r#"{"resize":{"width":800}}"#, Format::Png),
     ("resize-webp", r#"{"resize":{"width":800}}"#, Format::Webp),
+    (
+        "sepia-jpeg",
+        r#"{"resize":{"width":800},"recomb":[[0.3588,0.7044,0.1368],[0.299,0.587,0.114],[0.2392,0.4696,0.0912]]}"#,
+        Format::Jpeg,
+    ),
+    (
+        "clahe-jpeg",
+        r#"{"resize":{"width":800},"clahe":{"width":32,"height":32}}"#,
+        Format::Jpeg,
+    ),
 ];
 
 /// A `/proc/self/status` field in KiB (`VmRSS`, `VmHWM`), or zero where unavailable.

@@ -156,7 +156,25 @@ pub(crate) fn clahe(
     let raw = img.as_raw();
     let mut out = img.clone();
     let bands = bands.clamp(1, 4);
+    // Counts above the cap are clipped (0: no limit). The clipped excess (`over`) is kept up
+    // to date as pixels enter and leave the window, and the rank is summed from whichever end
+    // of the histogram is nearer the pixel's value: the same sums as libvips' full scan.
+    let cap = if max_slope > 0 { max_slope } else { u32::MAX };
     let mut hist = [0u32; 256];
+    let add = |hist: &mut [u32; 256], over: &mut u64, v: u8| {
+        let h = &mut hist[usize::from(v)];
+        if *h >= cap {
+            *over += 1;
+        }
+        *h += 1;
+    };
+    let remove = |hist: &mut [u32; 256], over: &mut u64, v: u8| {
+        let h = &mut hist[usize::from(v)];
+        *h -= 1;
+        if *h >= cap {
+            *over -= 1;
+        }
+    };
     for band in 0..bands {
         for y in 0..h {
             if expired() {
@@ -167,33 +185,26 @@ pub(crate) fn clahe(
                 .collect();
             let at = |col: usize, row: usize| raw[(row * w + col) * 4 + band];
             hist.fill(0);
+            let mut over = 0u64;
             for &row in &rows {
                 for &col in &cols[..win_w] {
-                    hist[usize::from(at(col, row))] += 1;
+                    add(&mut hist, &mut over, at(col, row));
                 }
             }
             for x in 0..w {
                 let target = usize::from(raw[(y * w + x) * 4 + band]);
-                let sum = if max_slope > 0 {
-                    let mut below = 0u64;
-                    let mut over = 0u64;
-                    for (i, &count) in hist.iter().enumerate() {
-                        let count = u64::from(count);
-                        let kept = count.min(u64::from(max_slope));
-                        over += count - kept;
-                        if i <= target {
-                            below += kept;
-                        }
-                    }
-                    below + (target as u64 + 1) * over / 256
+                let kept = |c: &u32| u64::from((*c).min(cap));
+                let below = if target < 128 {
+                    hist[..=target].iter().map(kept).sum::<u64>()
                 } else {
-                    hist[..=target].iter().map(|&c| u64::from(c)).sum()
+                    (area - over) - hist[target + 1..].iter().map(kept).sum::<u64>()
                 };
+                let sum = below + (target as u64 + 1) * over / 256;
                 out.as_mut()[(y * w + x) * 4 + band] = (255 * sum / area).min(255) as u8;
                 if x + 1 < w {
                     for &row in &rows {
-                        hist[usize::from(at(cols[x], row))] -= 1;
-                        hist[usize::from(at(cols[x + win_w], row))] += 1;
+                        remove(&mut hist, &mut over, at(cols[x], row));
+                        add(&mut hist, &mut over, at(cols[x + win_w], row));
                     }
                 }
             }
