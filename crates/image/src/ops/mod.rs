@@ -785,14 +785,14 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
         px = px.with_rgba(|i| fl::convolve(&i, &kernel));
     }
     if let Some(m) = &ops.recomb {
-        let bands = px.bands();
-        if m.len() == 16 && bands == 3 {
+        let n_bands = px.bands();
+        if m.len() == 16 && n_bands == 3 {
             return Err(processing_failure(
                 "recomb: bands in must equal matrix width".to_owned(),
             ));
         }
         px = px.with_rgba(|mut i| {
-            bands::recomb(&mut i, m, bands, premultiplied && bands == 4);
+            bands::recomb(&mut i, m, n_bands, premultiplied && n_bands == 4);
             i
         });
     }
@@ -828,10 +828,10 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
         });
     }
     if let Some((w, h, slope)) = ops.clahe {
-        let bands = px.bands();
+        let n_bands = px.bands();
         let expired = || clock.check().is_err();
         px = px
-            .try_with_rgba(|i| bands::clahe(&i, w, h, slope, bands, &expired))
+            .try_with_rgba(|i| bands::clahe(&i, w, h, slope, n_bands, &expired))
             .map_err(|e| match e {
                 bands::ClaheError::WindowTooLarge => {
                     processing_failure("hist_local: window too large".to_owned())
@@ -840,9 +840,9 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
             })?;
     }
     if let Some(op) = ops.bandbool {
-        let bands = px.bands();
+        let n_bands = px.bands();
         let mut i = px.into_rgba();
-        bands::bandbool(&mut i, op, bands);
+        bands::bandbool(&mut i, op, n_bands);
         px = Px::Rgba(i).remove_alpha();
     }
     if let Some(rgb) = ops.tint {
@@ -865,11 +865,11 @@ fn run(mut px: Px, ops: &Ops, overlay: Option<&Px>, animation: bool, clock: &Clo
         px = Px::Rgba(i);
     }
     if let Some(channel) = ops.extract_channel {
-        let bands = px.bands();
-        if usize::from(channel) >= bands {
+        let n_bands = px.bands();
+        if usize::from(channel) >= n_bands {
             return Err(processing_failure(format!(
                 "Cannot extract channel {channel} from image with channels 0-{}",
-                bands - 1
+                n_bands - 1
             )));
         }
         let mut i = px.into_rgba();

@@ -49,7 +49,7 @@ impl BandOp {
 /// the caller reports; here it leaves the image unchanged.
 ///
 /// `premultiplied` says that sharp holds the image premultiplied by alpha at this point (it
-/// does after a resize, blur, convolve, sharpen or composite of an image with alpha) and
+/// does for an image with alpha that it resizes, blurs, convolves or sharpens) and
 /// divides by the new alpha afterwards; that matters only when a 4x4 matrix changes alpha.
 pub(crate) fn recomb(img: &mut RgbaImage, matrix: &[f64], bands: usize, premultiplied: bool) {
     let n = match matrix.len() {
@@ -85,18 +85,21 @@ pub(crate) fn recomb(img: &mut RgbaImage, matrix: &[f64], bands: usize, premulti
 /// included when there is one), written as opaque grey.
 pub(crate) fn bandbool(img: &mut RgbaImage, op: BandOp, bands: usize) {
     let bands = bands.clamp(1, 4);
-    for p in img.pixels_mut() {
-        let v = op.fold(&p.0[..bands]);
-        p.0 = [v, v, v, 255];
-    }
+    to_grey(img, |p| op.fold(&p[..bands]));
 }
 
 /// sharp `extractChannel(n)`: band `n` alone, written as opaque grey. The caller has checked
 /// that the band exists.
 pub(crate) fn extract_channel(img: &mut RgbaImage, band: usize) {
     let band = band.min(3);
+    to_grey(img, |p| p[band]);
+}
+
+/// Every pixel becomes the opaque grey `value` gives for it: a one-band result, written as
+/// sharp writes it to sRGB.
+fn to_grey(img: &mut RgbaImage, value: impl Fn(&[u8; 4]) -> u8) {
     for p in img.pixels_mut() {
-        let v = p.0[band];
+        let v = value(&p.0);
         p.0 = [v, v, v, 255];
     }
 }
@@ -126,8 +129,9 @@ pub(crate) enum ClaheError {
 /// histogram bin is clipped at `max_slope` counts and what was clipped is spread evenly over
 /// the 256 bins (contrast limiting). `bands` is 3 for an opaque image, 4 with alpha (libvips
 /// equalises alpha too; an opaque alpha stays opaque). A window larger than the image is
-/// libvips' "window too large". It costs about 256 + `height` steps per pixel and band, so
-/// `expired` is asked once a row and stops it when the time budget is spent.
+/// libvips' "window too large". It costs up to 128 bins summed plus 2 x `height` histogram
+/// updates per pixel and band, so `expired` is asked once a row and stops it when the time
+/// budget is spent.
 pub(crate) fn clahe(
     img: &RgbaImage,
     width: u32,
